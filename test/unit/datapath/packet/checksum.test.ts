@@ -104,6 +104,7 @@ function randomPacket(r: Prng, proto: number): Buffer {
 describe('RFC 1624 incremental update equals a full recompute', () => {
   it('for 10,000 random rewrites of TTL, TOS, addresses, ports', () => {
     const r = new Prng(1624);
+    const bad: string[] = [];
     for (let i = 0; i < 10_000; i++) {
       const proto = r.int(2) ? IPPROTO_TCP : IPPROTO_UDP;
       const b = randomPacket(r, proto);
@@ -147,9 +148,11 @@ describe('RFC 1624 incremental update equals a full recompute', () => {
           break;
         }
       }
-      expect(b.readUInt16BE(10)).toBe(ipv4HeaderChecksum(b, 0));
-      expect(b.readUInt16BE(l4At)).toBe(l4Checksum(b, 20, l4Len, proto, b.subarray(12, 16), b.subarray(16, 20)));
+      // Plain comparisons: 20,000 expect() calls would dominate the run time.
+      if (b.readUInt16BE(10) !== ipv4HeaderChecksum(b, 0)) bad.push(`ip ${i} ${b.toString('hex')}`);
+      if (b.readUInt16BE(l4At) !== l4Checksum(b, 20, l4Len, proto, b.subarray(12, 16), b.subarray(16, 20))) bad.push(`l4 ${i} ${b.toString('hex')}`);
     }
+    expect(bad).toEqual([]);
   });
 
   it('for IPv6 address rewrites given as bytes', () => {
