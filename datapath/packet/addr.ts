@@ -1,7 +1,7 @@
 // Text <-> bytes for MAC, IPv4 and IPv6 addresses. Formatting follows RFC 5952
 // for IPv6 (lowercase, no leading zeros, longest zero run as "::").
 
-import { PacketError } from './errors.js';
+import { outOfRange, PacketError } from './errors.js';
 
 /** An address as text or as its wire bytes (6, 4 or 16 bytes). */
 export type Addr = string | Uint8Array;
@@ -29,7 +29,7 @@ export function parseMac(text: string): Uint8Array {
 function need(b: Uint8Array, off: number, n: number, what: string): void {
   // Formatting is called by decoders on ranges they bounded; a short range is a
   // bug, and a RangeError keeps the fuzz test honest.
-  if (off < 0 || off + n > b.length) throw new RangeError(`${what}: need ${n} bytes at ${off}, have ${b.length}`);
+  if (off < 0 || off + n > b.length) throw outOfRange(`${what}: need ${n} bytes at ${off}, have ${b.length}`);
 }
 
 /** 6 bytes at off to "aa:bb:cc:dd:ee:ff". */

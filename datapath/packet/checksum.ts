@@ -8,7 +8,7 @@
 // may have an odd length (its last byte is padded with zero, RFC 1071 4.1).
 
 import { crc32cFinish, crc32cUpdate } from './crc32c.js';
-import { PacketError } from './errors.js';
+import { outOfRange, PacketError } from './errors.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from '../flow/key.js';
 
 function fold(s: number): number {
@@ -17,7 +17,7 @@ function fold(s: number): number {
 }
 
 function checkRange(buf: Uint8Array, off: number, len: number, what: string): void {
-  if (off < 0 || len < 0 || off + len > buf.length) throw new RangeError(`${what}: range ${off}+${len} outside ${buf.length} bytes`);
+  if (off < 0 || len < 0 || off + len > buf.length) throw outOfRange(`${what}: range ${off}+${len} outside ${buf.length} bytes`);
 }
 
 /** One's complement sum of buf[off, off+len) as big-endian 16-bit words, folded to 16 bits. */
@@ -48,12 +48,12 @@ function ipv4HeaderLength(buf: Uint8Array, off: number): number {
 }
 
 /** The IPv4 header checksum to write (RFC 791 3.1), ignoring the stored one. Header length from IHL unless given. */
-export function ipv4HeaderChecksum(buf: Uint8Array, off: number, headerLength = ipv4HeaderLength(buf, off)): number {
-  return ~sumWithout(buf, off, headerLength, 10, 0) & 0xffff;
+export function ipv4HeaderChecksum(buf: Uint8Array, off: number, headerBytes = ipv4HeaderLength(buf, off)): number {
+  return ~sumWithout(buf, off, headerBytes, 10, 0) & 0xffff;
 }
 
-export function ipv4HeaderChecksumValid(buf: Uint8Array, off: number, headerLength = ipv4HeaderLength(buf, off)): boolean {
-  return headerLength >= 20 && checksum(buf, off, headerLength) === 0;
+export function ipv4HeaderChecksumValid(buf: Uint8Array, off: number, headerBytes = ipv4HeaderLength(buf, off)): boolean {
+  return headerBytes >= 20 && checksum(buf, off, headerBytes) === 0;
 }
 
 /**
@@ -145,6 +145,14 @@ const ZERO4 = new Uint8Array(4);
 // Eqn. 3: HC' = ~(~HC + ~m + m'). Unlike eqn. 2 it never yields 0xffff for a
 // checksum a full recompute would give as 0x0000 (RFC 1624 section 3), so the
 // result always equals a full recompute.
+//
+// Words are the aligned 16-bit words of the covered data. For set-field:
+// TTL shares its word with the protocol (ttl << 8 | protocol, IPv4 offset 8),
+// TOS with version/IHL (vihl << 8 | tos, offset 0); an IPv4 or IPv6 address
+// changes the IPv4 header checksum and, through the pseudo-header, the TCP,
+// UDP (udpCsumUpdate*) and ICMPv6 checksums; a port changes only L4's. ICMPv4
+// has no pseudo-header, and SCTP's CRC-32C cannot be updated this way
+// (recompute with sctpChecksum).
 
 /** New checksum after one 16-bit word of the covered data changes from oldWord to newWord. */
 export function csumUpdate16(oldCsum: number, oldWord: number, newWord: number): number {

@@ -35,3 +35,11 @@ export function checkLength(field: string, length: number, max: number): number 
   }
   return length;
 }
+
+/**
+ * A RangeError with Node's own code for reads outside a buffer (what
+ * Buffer.readUInt16BE throws): a caller passed a range it did not bound.
+ */
+export function outOfRange(message: string): RangeError & { code: 'ERR_OUT_OF_RANGE' } {
+  return Object.assign(new RangeError(message), { code: 'ERR_OUT_OF_RANGE' as const });
+}

@@ -44,7 +44,7 @@ export interface EthernetHeader {
   /** 802.2 LLC header of a length frame, when it fits inside the length. */
   llc: LlcHeader | null;
   /** Bytes from offset to the payload (addresses, tags, type, LLC/SNAP). */
-  headerLength: number;
+  headerBytes: number;
 }
 
 function isTagType(t: number): boolean {
@@ -93,7 +93,7 @@ export function decodeEthernet(buf: Buffer, off: number, end: number): EthernetH
     llc = decodeLlc(buf, p, Math.min(end, p + type));
     if (llc) p += llcBytes(llc);
   }
-  return { kind: 'eth', offset: off, dst, src, vlans, type, llc, headerLength: p - off };
+  return { kind: 'eth', offset: off, dst, src, vlans, type, llc, headerBytes: p - off };
 }
 
 /**

@@ -61,7 +61,7 @@ function l4Span(buf: Buffer, f: Frame): L4Span | null {
 
 export function verifyFrameChecksums(input: Uint8Array, f: Frame = decodeFrame(input)): FrameChecksums {
   const buf = asBuffer(input);
-  const ipv4 = f.l3?.kind === 'ipv4' ? ipv4HeaderChecksumValid(buf, f.l3.offset, f.l3.headerLength) : null;
+  const ipv4 = f.l3?.kind === 'ipv4' ? ipv4HeaderChecksumValid(buf, f.l3.offset, f.l3.headerBytes) : null;
   const s = l4Span(buf, f);
   const l4 = s && l4ChecksumOffset(s.proto) >= 0 ? l4ChecksumValid(buf, s.off, s.len, s.proto, s.src, s.dst) : null;
   return { ipv4, l4 };
@@ -83,6 +83,6 @@ export function fillFrameChecksums(input: Uint8Array, f: Frame = decodeFrame(inp
       else buf.writeUInt16BE(c, at);
     }
   }
-  if (f.l3?.kind === 'ipv4') buf.writeUInt16BE(ipv4HeaderChecksum(buf, f.l3.offset, f.l3.headerLength), f.l3.offset + 10);
+  if (f.l3?.kind === 'ipv4') buf.writeUInt16BE(ipv4HeaderChecksum(buf, f.l3.offset, f.l3.headerBytes), f.l3.offset + 10);
 }
 

@@ -109,7 +109,7 @@ export function decodeFrame(input: Uint8Array): Frame {
     return finish(0);
   }
   f.eth = eth;
-  let off = eth.headerLength;
+  let off = eth.headerBytes;
   if (eth.type < ETH_TYPE_MIN) {
     const typeEnd = 12 + 4 * eth.vlans.length + 2;
     bound('eth', 0, typeEnd + eth.type); // decodeEthernet read the LLC header only inside this length
@@ -142,7 +142,7 @@ export function decodeFrame(input: Uint8Array): Frame {
       }
       f.l3 = h;
       bound('ipv4', off, off + h.totalLength);
-      off += h.headerLength;
+      off += h.headerBytes;
       if (h.fragOffset !== 0) return finish(off); // later fragment: no L4 header here
       proto = h.protocol;
       break;

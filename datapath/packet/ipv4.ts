@@ -26,7 +26,7 @@ export interface Ipv4Header {
   kind: 'ipv4';
   offset: number;
   /** IHL * 4. */
-  headerLength: number;
+  headerBytes: number;
   /** Whole TOS byte: DSCP << 2 | ECN (RFC 2474, RFC 3168). */
   tos: number;
   totalLength: number;
@@ -40,7 +40,7 @@ export interface Ipv4Header {
   checksum: number;
   src: string;
   dst: string;
-  /** Raw option bytes (headerLength - 20), padding included. */
+  /** Raw option bytes (headerBytes - 20), padding included. */
   options: Buffer;
 }
 
@@ -48,16 +48,16 @@ export function decodeIpv4(buf: Buffer, off: number, end: number): Ipv4Header | 
   if (end - off < IPV4_MIN_HEADER_BYTES) return truncated(`IPv4 header needs 20 bytes, ${end - off} captured`);
   const vihl = buf.readUInt8(off);
   if (vihl >> 4 !== 4) return malformed(`IPv4 version field is ${vihl >> 4}`);
-  const headerLength = (vihl & 15) * 4;
-  if (headerLength < IPV4_MIN_HEADER_BYTES) return malformed(`IPv4 IHL ${vihl & 15} is below 5`);
-  if (end - off < headerLength) return truncated(`IPv4 header with options needs ${headerLength} bytes, ${end - off} captured`);
+  const headerBytes = (vihl & 15) * 4;
+  if (headerBytes < IPV4_MIN_HEADER_BYTES) return malformed(`IPv4 IHL ${vihl & 15} is below 5`);
+  if (end - off < headerBytes) return truncated(`IPv4 header with options needs ${headerBytes} bytes, ${end - off} captured`);
   const totalLength = buf.readUInt16BE(off + 2);
-  if (totalLength < headerLength) return malformed(`IPv4 total length ${totalLength} is shorter than the ${headerLength}-byte header`);
+  if (totalLength < headerBytes) return malformed(`IPv4 total length ${totalLength} is shorter than the ${headerBytes}-byte header`);
   const ff = buf.readUInt16BE(off + 6);
   return {
     kind: 'ipv4',
     offset: off,
-    headerLength,
+    headerBytes,
     tos: buf.readUInt8(off + 1),
     totalLength,
     id: buf.readUInt16BE(off + 4),
@@ -68,7 +68,7 @@ export function decodeIpv4(buf: Buffer, off: number, end: number): Ipv4Header | 
     checksum: buf.readUInt16BE(off + 10),
     src: formatIpv4(buf, off + 12),
     dst: formatIpv4(buf, off + 16),
-    options: buf.subarray(off + IPV4_MIN_HEADER_BYTES, off + headerLength),
+    options: buf.subarray(off + IPV4_MIN_HEADER_BYTES, off + headerBytes),
   };
 }
 

@@ -59,6 +59,63 @@ export function decodeTcp(buf: Buffer, off: number, end: number): TcpHeader | De
   };
 }
 
+/** Option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
+export const TCP_OPT_EOL = 0;
+export const TCP_OPT_NOP = 1;
+export const TCP_OPT_MSS = 2;
+export const TCP_OPT_WSCALE = 3;
+export const TCP_OPT_SACK_PERMITTED = 4;
+export const TCP_OPT_SACK = 5;
+export const TCP_OPT_TIMESTAMPS = 8;
+
+export interface TcpOption {
+  kind: number;
+  /** Bytes after kind and length; absent for EOL and NOP. */
+  data?: Buffer;
+}
+
+/** List the options of a header's option bytes; stops at EOL (the rest is padding). */
+export function decodeTcpOptions(bytes: Buffer): TcpOption[] | DecodeIssue {
+  const out: TcpOption[] = [];
+  for (let p = 0; p < bytes.length; ) {
+    const kind = bytes.readUInt8(p);
+    if (kind === TCP_OPT_EOL) {
+      out.push({ kind });
+      break;
+    }
+    if (kind === TCP_OPT_NOP) {
+      out.push({ kind });
+      p++;
+      continue;
+    }
+    if (bytes.length - p < 2) return truncated(`TCP option ${kind} has no length byte`);
+    const len = bytes.readUInt8(p + 1);
+    if (len < 2) return malformed(`TCP option ${kind} length ${len} is below 2`);
+    if (bytes.length - p < len) return truncated(`TCP option ${kind} of ${len} bytes runs past the header`);
+    out.push({ kind, data: bytes.subarray(p + 2, p + len) });
+    p += len;
+  }
+  return out;
+}
+
+/** Option bytes for a list, padded with EOL (zeros) to a multiple of 4. */
+export function encodeTcpOptions(options: TcpOption[]): Buffer {
+  let n = 0;
+  for (const o of options) n += o.kind <= TCP_OPT_NOP ? 1 : 2 + (o.data?.length ?? 0);
+  const out = Buffer.alloc((n + 3) & ~3);
+  let p = 0;
+  for (const o of options) {
+    out.writeUInt8(checkUint('tcp.option.kind', o.kind, 0xff), p++);
+    if (o.kind <= TCP_OPT_NOP) continue;
+    const data = o.data ?? new Uint8Array(0);
+    out.writeUInt8(checkLength('tcp.option.length', 2 + data.length, 0xff), p++);
+    out.set(data, p);
+    p += data.length;
+  }
+  checkLength('tcp.options', out.length, 40);
+  return out;
+}
+
 const FLAG_NAMES: [number, string][] = [
   [TCP_FIN, 'FIN'],
   [TCP_SYN, 'SYN'],
@@ -94,8 +151,8 @@ export interface TcpFields {
   /** Default 65535. */
   window?: number;
   urgentPointer?: number;
-  /** Raw option bytes, padded by the caller to a multiple of 4. */
-  options?: Uint8Array;
+  /** Raw option bytes (a multiple of 4) or a list to encode. */
+  options?: Uint8Array | TcpOption[];
   /** Default: from the options length. */
   dataOffset?: number;
   /** Default: computed when a pseudo-header is given, else 0. */
@@ -105,7 +162,7 @@ export interface TcpFields {
 
 export function buildTcp(f: TcpFields, pseudo?: PseudoHeader): Buffer {
   const payload = f.payload ?? new Uint8Array(0);
-  const options = f.options ?? new Uint8Array(0);
+  const options = f.options === undefined ? new Uint8Array(0) : Array.isArray(f.options) ? encodeTcpOptions(f.options) : (f.options as Uint8Array);
   if (options.length % 4 !== 0) throw new PacketError('ERR_PACKET_BAD_FIELD', `TCP options of ${options.length} bytes are not a multiple of 4`, 'options');
   checkLength('tcp.options', options.length, 40);
   const hl = TCP_MIN_HEADER_BYTES + options.length;

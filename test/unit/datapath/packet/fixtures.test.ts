@@ -6,7 +6,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ETH_TYPE_ARP, ETH_TYPE_CFM, ETH_TYPE_IPV4, ETH_TYPE_SLOW } from '../../../../datapath/flow/key.js';
 import { decodeFrame, encodeFrame, type Frame } from '../../../../datapath/packet/frame.js';
 import { verifyFrameChecksums } from '../../../../datapath/packet/frame-checksums.js';
-import { formatTcpFlags } from '../../../../datapath/packet/tcp.js';
+import {
+  decodeTcpOptions,
+  encodeTcpOptions,
+  formatTcpFlags,
+  TCP_OPT_MSS,
+  TCP_OPT_NOP,
+  TCP_OPT_SACK_PERMITTED,
+  TCP_OPT_TIMESTAMPS,
+  TCP_OPT_WSCALE,
+} from '../../../../datapath/packet/tcp.js';
 import { fixture, type PcapFile, readPcap } from '../../../helpers/pcap.js';
 
 /** tshark one-line summaries: "  3   0.000372    10.99.0.1 → 10.99.0.2    ICMP 98 Echo ...". */
@@ -67,7 +76,7 @@ describe('flow-traffic-dxv1.pcap (ARP, ICMP echo, UDP, TCP between 10.99.0.1 and
       expect(f.eth!.vlans).toEqual([]);
       const ip = f.l3!;
       if (ip.kind !== 'ipv4') throw new Error('not IPv4');
-      expect(ip).toMatchObject({ src: want.src, dst: want.dst, ttl: 64, headerLength: 20, totalLength: want.len - 14 });
+      expect(ip).toMatchObject({ src: want.src, dst: want.dst, ttl: 64, headerBytes: 20, totalLength: want.len - 14 });
       expect(f.eth!.src).toBe(mac[want.src]);
       expect(f.eth!.dst).toBe(mac[want.dst]);
       expect(verifyFrameChecksums(p.data, f)).toEqual({ ipv4: true, l4: true });
@@ -96,8 +105,16 @@ describe('flow-traffic-dxv1.pcap (ARP, ICMP echo, UDP, TCP between 10.99.0.1 and
   it('sees the SYN options and the 41001 -> 5001 connection', () => {
     const f = decodeFrame(pcap.packets[24].data);
     expect(f.l4).toMatchObject({ kind: 'tcp', srcPort: 41001, dstPort: 5001, seq: 0x454d8f9b, dataOffset: 10, window: 64240 });
-    // MSS 1460 is the first option (RFC 9293 3.2).
-    if (f.l4?.kind === 'tcp') expect(f.l4.options.subarray(0, 4).toString('hex')).toBe('020405b4');
+    // tshark: MSS=1460 SACK_PERM TSval=2023339175 TSecr=0 WS=1024 (shift 10), with one NOP.
+    if (f.l4?.kind !== 'tcp') throw new Error('not TCP');
+    const opts = decodeTcpOptions(f.l4.options);
+    if (!Array.isArray(opts)) throw new Error(opts.message);
+    expect(opts.map((o) => o.kind)).toEqual([TCP_OPT_MSS, TCP_OPT_SACK_PERMITTED, TCP_OPT_TIMESTAMPS, TCP_OPT_NOP, TCP_OPT_WSCALE]);
+    expect(opts[0].data!.readUInt16BE(0)).toBe(1460);
+    expect(opts[2].data!.readUInt32BE(0)).toBe(2023339175);
+    expect(opts[2].data!.readUInt32BE(4)).toBe(0);
+    expect(1 << opts[4].data![0]).toBe(1024);
+    expect(encodeTcpOptions(opts).equals(f.l4.options)).toBe(true);
   });
 });
 

@@ -46,7 +46,7 @@ describe('802.1Q and 802.1ad (IEEE 802.1Q-2018 9.5, 9.6)', () => {
     0000000000000000000000000000 # padding to 60 bytes`);
   it('decodes a C-tagged ARP request with padding as trailer', () => {
     const f = decodeOk(tagged);
-    expect(f.eth).toMatchObject({ vlans: [{ tpid: ETH_TYPE_VLAN, pcp: 5, dei: 0, vid: 100 }], type: 0x0806, headerLength: 18 });
+    expect(f.eth).toMatchObject({ vlans: [{ tpid: ETH_TYPE_VLAN, pcp: 5, dei: 0, vid: 100 }], type: 0x0806, headerBytes: 18 });
     expect(f.l3).toMatchObject({ kind: 'arp', offset: 18, op: 1, sha: '02:00:00:00:00:01', spa: '10.0.0.1', tha: '00:00:00:00:00:00', tpa: '10.0.0.2' });
     expect(f.payload.length).toBe(0);
     expect(f.trailer.length).toBe(14);
@@ -93,7 +93,7 @@ describe('IEEE 802.3 length frames with LLC and SNAP (IEEE 802.2, RFC 1042)', ()
   it('decodes an STP BPDU: LLC 42/42/03, padding as trailer', () => {
     const b = hex(`0180c2000000 020000000001 0026 424203 ${'00'.repeat(35)} ${'00'.repeat(7)}`);
     const f = decodeOk(b);
-    expect(f.eth).toMatchObject({ type: 0x26, llc: { dsap: 0x42, ssap: 0x42, control: 3, controlBytes: 1, snap: null }, headerLength: 17 });
+    expect(f.eth).toMatchObject({ type: 0x26, llc: { dsap: 0x42, ssap: 0x42, control: 3, controlBytes: 1, snap: null }, headerBytes: 17 });
     expect(ethernetPayloadType(f.eth!)).toBe(ETH_TYPE_NONE);
     expect(f.payload.length).toBe(35);
     expect(f.trailer.length).toBe(7);
@@ -122,7 +122,7 @@ describe('IPv4 options and fragments (RFC 791 3.1, RFC 2113)', () => {
     const f = decodeOk(first);
     const ip = f.l3!;
     if (ip.kind !== 'ipv4') throw new Error('not IPv4');
-    expect(ip).toMatchObject({ headerLength: 24, flags: IPV4_FLAG_MF, fragOffset: 0, id: 0xabcd, totalLength: 56 });
+    expect(ip).toMatchObject({ headerBytes: 24, flags: IPV4_FLAG_MF, fragOffset: 0, id: 0xabcd, totalLength: 56 });
     expect(decodeIpv4Options(ip.options)).toEqual([{ type: IPV4_OPT_ROUTER_ALERT, data: Buffer.from([0, 0]) }]);
     expect(f.l4).toMatchObject({ kind: 'udp', offset: 38, srcPort: 8080, dstPort: 53, length: 40 });
     // The UDP checksum spans the reassembled datagram: not checkable here.
