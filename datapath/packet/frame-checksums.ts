@@ -8,7 +8,7 @@ import { ipv4HeaderChecksum, ipv4HeaderChecksumValid, l4Checksum, l4ChecksumOffs
 import { asBuffer } from './decode-issue.js';
 import { decodeFrame, type Frame } from './frame.js';
 import { ipv4IsFragment } from './ipv4.js';
-import { type Ipv6Header, IPPROTO_ROUTING, IPV6_HEADER_BYTES, type Ipv6RoutingExt } from './ipv6.js';
+import { type Ipv6Header, IPPROTO_ROUTING, IPV6_HEADER_BYTES, ipv6Fragment, type Ipv6RoutingExt } from './ipv6.js';
 
 export interface FrameChecksums {
   /** IPv4 header checksum valid; null without an IPv4 header. */
@@ -51,7 +51,7 @@ function l4Span(buf: Buffer, f: Frame): L4Span | null {
     return { off: l4.offset, len: l3.offset + l3.totalLength - l4.offset, proto: l3.protocol, src: ipv4Bytes(l3.src), dst: ipv4Bytes(l3.dst) };
   }
   if (l3.kind === 'ipv6') {
-    if (l3.extHeaders.some((e) => e.type === 44)) return null;
+    if (ipv6Fragment(l3)) return null;
     const end = l3.offset + IPV6_HEADER_BYTES + l3.payloadLength;
     if (end > buf.length) return null;
     return { off: l4.offset, len: end - l4.offset, proto: l3.protocol, src: ipv6Bytes(l3.src), dst: ipv6FinalDestination(l3) };

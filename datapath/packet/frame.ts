@@ -28,7 +28,7 @@ import { buildEthernet, decodeEthernet, ETH_TYPE_MIN, type EthernetHeader, ether
 import { buildIcmp, decodeIcmp, ICMP_HEADER_BYTES, type IcmpHeader } from './icmp.js';
 import { buildIcmpv6, decodeIcmpv6, ICMPV6_HEADER_BYTES, type Icmpv6Header } from './icmpv6.js';
 import { buildIpv4, decodeIpv4, type Ipv4Header } from './ipv4.js';
-import { buildIpv6, decodeIpv6, IPPROTO_HOPOPTS, IPV6_HEADER_BYTES, type Ipv6ExtSpec, type Ipv6Header } from './ipv6.js';
+import { buildIpv6, decodeIpv6, IPPROTO_HOPOPTS, IPV6_HEADER_BYTES, type Ipv6ExtSpec, type Ipv6Header, ipv6Fragment } from './ipv6.js';
 import { buildMpls, decodeMpls, type MplsHeader } from './mpls.js';
 import { buildSctp, decodeSctp, SCTP_HEADER_BYTES, type SctpHeader } from './sctp.js';
 import { buildSlow, decodeSlow, type SlowHeader } from './slow.js';
@@ -160,8 +160,8 @@ export function decodeFrame(input: Uint8Array): Frame {
       }
       f.l3 = h;
       off = h.payloadOffset;
-      const frag = h.extHeaders.find((e) => e.type === 44);
-      if (frag && 'fragOffset' in frag && frag.fragOffset !== 0) return finish(off);
+      const frag = ipv6Fragment(h);
+      if (frag && frag.fragOffset !== 0) return finish(off); // later fragment (RFC 8200 4.5)
       proto = h.protocol;
       break;
     }
