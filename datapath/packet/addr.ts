@@ -12,17 +12,34 @@ function hex2(b: number): string {
   return HEX[b >> 4] + HEX[b & 15];
 }
 
-/** "aa:bb:cc:dd:ee:ff" (or with "-") to 6 bytes. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48; // 0-9
+  c |= 0x20; // lowercase
+  if (c >= 97 && c <= 102) return c - 87; // a-f
+  return -1;
+}
+
+/** "aa:bb:cc:dd:ee:ff" (or with "-"; one or two hex digits an octet) to 6 bytes. */
 export function parseMac(text: string): Uint8Array {
-  const parts = text.split(/[:-]/);
-  if (parts.length !== 6) throw new PacketError('ERR_PACKET_BAD_MAC', `"${text}" is not a MAC address (want 6 hex octets)`);
   const out = new Uint8Array(6);
-  for (let i = 0; i < 6; i++) {
-    if (!/^[0-9a-fA-F]{1,2}$/.test(parts[i])) {
-      throw new PacketError('ERR_PACKET_BAD_MAC', `"${text}": octet ${i + 1} "${parts[i]}" is not hex`);
+  let i = 0;
+  for (let k = 0; k < 6; k++) {
+    if (k > 0) {
+      const sep = text.charCodeAt(i++);
+      if (sep !== 58 && sep !== 45) throw new PacketError('ERR_PACKET_BAD_MAC', `"${text}" is not a MAC address (want 6 hex octets separated by ":")`);
     }
-    out[i] = parseInt(parts[i], 16);
+    const d0 = hexDigit(text.charCodeAt(i));
+    if (d0 < 0) throw new PacketError('ERR_PACKET_BAD_MAC', `"${text}": octet ${k + 1} is not hex`);
+    const d1 = hexDigit(text.charCodeAt(i + 1));
+    if (d1 < 0) {
+      out[k] = d0;
+      i += 1;
+    } else {
+      out[k] = (d0 << 4) | d1;
+      i += 2;
+    }
   }
+  if (i !== text.length) throw new PacketError('ERR_PACKET_BAD_MAC', `"${text}" is not a MAC address (want 6 hex octets)`);
   return out;
 }
 
@@ -42,16 +59,25 @@ export function formatMac(b: Uint8Array, off = 0): string {
 
 /** Dotted quad to 4 bytes. Leading zeros are rejected (they mean octal to some parsers). */
 export function parseIpv4(text: string): Uint8Array {
-  const parts = text.split('.');
-  if (parts.length !== 4) throw new PacketError('ERR_PACKET_BAD_IPV4', `"${text}" is not a dotted-quad IPv4 address`);
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) {
-      throw new PacketError('ERR_PACKET_BAD_IPV4', `"${text}": part ${i + 1} "${p}" is not 0..255`);
+  let i = 0;
+  for (let k = 0; k < 4; k++) {
+    if (k > 0 && text.charCodeAt(i++) !== 46) throw new PacketError('ERR_PACKET_BAD_IPV4', `"${text}" is not a dotted-quad IPv4 address`);
+    const start = i;
+    let v = 0;
+    while (i < text.length && i - start < 4) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
     }
-    out[i] = Number(p);
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || v > 255 || (digits > 1 && text.charCodeAt(start) === 48)) {
+      throw new PacketError('ERR_PACKET_BAD_IPV4', `"${text}": part ${k + 1} is not 0..255 without leading zeros`);
+    }
+    out[k] = v;
   }
+  if (i !== text.length) throw new PacketError('ERR_PACKET_BAD_IPV4', `"${text}" is not a dotted-quad IPv4 address`);
   return out;
 }
 

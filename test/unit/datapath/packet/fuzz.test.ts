@@ -52,9 +52,10 @@ function builtSeeds(): Buffer[] {
 
 /** Decode, check invariants, re-encode; returns nothing, throws on any failure. */
 function check(bytes: Uint8Array): void {
-  const exact = Buffer.from(new ArrayBuffer(bytes.length));
-  exact.set(bytes);
+  // ArrayBuffer.slice copies into a new buffer of exactly bytes.length.
+  const exact = Buffer.from(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
   const f = decodeFrame(exact);
+  if (exact.buffer.byteLength !== bytes.length) throw new Error('input is not exact-size');
   if (f.payloadOffset + f.payload.length + f.trailer.length !== exact.length) throw new Error(`payload/trailer do not tile the frame: ${exact.toString('hex')}`);
   if (!encodeFrame(f).equals(exact)) throw new Error(`round trip differs for ${exact.toString('hex')}`);
 }
