@@ -14,8 +14,3 @@ export function truncated(message: string): DecodeIssue {
 export function malformed(message: string): DecodeIssue {
   return { kind: 'issue', truncated: false, message };
 }
-
-/** A Buffer view of any byte array, without copying. */
-export function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-}

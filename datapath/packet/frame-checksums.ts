@@ -5,8 +5,7 @@
 import { IPPROTO_SCTP, IPPROTO_UDP } from '../flow/key.js';
 import { ipv4Bytes, ipv6Bytes } from './addr.js';
 import { ipv4HeaderChecksum, ipv4HeaderChecksumValid, l4Checksum, l4ChecksumOffset, l4ChecksumValid } from './checksum.js';
-import { asBuffer } from './decode-issue.js';
-import { decodeFrame, type Frame } from './frame.js';
+import { asBuffer, decodeFrame, type Frame } from './frame.js';
 import { ipv4IsFragment } from './ipv4.js';
 import { type Ipv6Header, IPPROTO_ROUTING, IPV6_HEADER_BYTES, ipv6Fragment, type Ipv6RoutingExt } from './ipv6.js';
 

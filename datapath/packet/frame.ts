@@ -23,7 +23,7 @@ import {
 } from '../flow/key.js';
 import { type ArpPacket, ARP_BYTES, buildArp, decodeArp } from './arp.js';
 import { buildCfm, type CfmHeader, decodeCfm } from './cfm.js';
-import { asBuffer, type DecodeIssue } from './decode-issue.js';
+import { type DecodeIssue } from './decode-issue.js';
 import { buildEthernet, decodeEthernet, ETH_TYPE_MIN, type EthernetHeader, ethernetPayloadType } from './ethernet.js';
 import { buildIcmp, decodeIcmp, ICMP_HEADER_BYTES, type IcmpHeader } from './icmp.js';
 import { buildIcmpv6, decodeIcmpv6, ICMPV6_HEADER_BYTES, type Icmpv6Header } from './icmpv6.js';
@@ -64,6 +64,11 @@ export interface Frame {
   truncated: FrameNote | null;
   /** The first layer whose fields are inconsistent (it and what follows stay undecoded). */
   error: FrameNote | null;
+}
+
+/** A Buffer view of any byte array, without copying. */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function note(f: Frame, layer: string, offset: number, issue: DecodeIssue): void {

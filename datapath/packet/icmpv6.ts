@@ -119,13 +119,11 @@ function bodyBytes(body: Icmpv6Echo | NdNeighborSpec): Buffer {
 }
 
 function optionLength(o: NdOptionSpec): number {
-  if (o.length !== undefined) {
-    const inner = o.mac !== undefined ? 6 : (o.data?.length ?? 0);
-    if (o.length * 8 < 2 + inner) throw new PacketError('ERR_PACKET_BAD_FIELD', `ND option length ${o.length} is too small for its ${inner} bytes`, 'length');
-    return checkUint('nd.option.length', o.length, 0xff);
-  }
   const inner = o.mac !== undefined ? 6 : (o.data?.length ?? 0);
-  return checkLength('nd.option.length', Math.ceil((2 + inner) / 8), 0xff);
+  const min = Math.ceil((2 + inner) / 8);
+  if (o.length === undefined) return checkLength('nd.option.length', min, 0xff);
+  if (o.length < min) throw new PacketError('ERR_PACKET_BAD_FIELD', `ND option length ${o.length} (x8 bytes) cannot hold its ${inner} bytes`, 'length');
+  return checkUint('nd.option.length', o.length, 0xff);
 }
 
 export interface NdOptionSpec {

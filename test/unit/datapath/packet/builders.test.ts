@@ -7,7 +7,7 @@ import { buildEthernet } from '../../../../datapath/packet/ethernet.js';
 import { PacketError } from '../../../../datapath/packet/errors.js';
 import { decodeFrame, encodeFrame } from '../../../../datapath/packet/frame.js';
 import { fillFrameChecksums, verifyFrameChecksums } from '../../../../datapath/packet/frame-checksums.js';
-import { buildIcmpv6Echo } from '../../../../datapath/packet/icmpv6.js';
+import { buildIcmpv6, buildIcmpv6Echo } from '../../../../datapath/packet/icmpv6.js';
 import { buildIpv4 } from '../../../../datapath/packet/ipv4.js';
 import { buildIpv6, IPPROTO_DSTOPTS } from '../../../../datapath/packet/ipv6.js';
 import { buildTcp, formatTcpFlags, TCP_ACK, TCP_SYN } from '../../../../datapath/packet/tcp.js';
@@ -40,6 +40,8 @@ describe('builders', () => {
     expect(code(() => buildEthernet({ ...MAC, vlans: [{ vid: 4096 }], type: 0x0800 }))).toBe('ERR_PACKET_BAD_FIELD');
     expect(code(() => buildIpv6({ src: '::1', dst: '::2', protocol: 17, extHeaders: [{ type: IPPROTO_DSTOPTS, data: new Uint8Array(5) }] }))).toBe('ERR_PACKET_BAD_FIELD');
     expect(code(() => buildUdp({ srcPort: 1, dstPort: 2 }, { src: '10.0.0.1', dst: '::1' }))).toBe('ERR_PACKET_BAD_FIELD');
+    const nd = { kind: 'nd' as const, target: '::1', options: [{ type: 1, length: 0, mac: '02:00:00:00:00:01' }] };
+    expect(code(() => buildIcmpv6({ type: 135, body: nd }))).toBe('ERR_PACKET_BAD_FIELD');
   });
 
   it('make TCP/UDP/ICMPv6 frames that decode to their fields with valid checksums', () => {
@@ -99,6 +101,15 @@ describe('decodeFrame notes', () => {
     expect(f.eth).toBeNull();
     expect(f.truncated).toMatchObject({ layer: 'eth', offset: 0 });
     expect(f.payload.length).toBe(10);
+  });
+  it('decodes a Uint8Array view at a non-zero offset without copying', () => {
+    const frame = udpFrame();
+    const big = new Uint8Array(frame.length + 100);
+    big.set(frame, 50);
+    const f = decodeFrame(big.subarray(50, 50 + frame.length));
+    expect(f.payload.toString()).toBe('echo');
+    expect(f.payload.buffer).toBe(big.buffer);
+    expect(f.payload.byteOffset).toBe(50 + 42);
   });
   it('treats bytes past the IPv4 total length as trailer (Ethernet padding)', () => {
     const b = Buffer.concat([udpFrame(), Buffer.alloc(8)]);
