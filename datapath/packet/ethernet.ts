@@ -130,9 +130,17 @@ export interface EthernetFields {
   type?: number;
   llc?: LlcSpec | null;
   payload?: Uint8Array;
+  /**
+   * Pad with zeros to at least this many bytes. ETH_MIN_FRAME_BYTES (60) is
+   * the 802.3 minimum without FCS (IEEE 802.3 4.2.3.3: 64 with it).
+   */
+  padTo?: number;
 }
 
-/** A new frame: addresses, tags, type (or length + LLC), payload. No padding or FCS is added. */
+/** Shortest frame on the wire, without the 4-byte FCS. */
+export const ETH_MIN_FRAME_BYTES = 60;
+
+/** A new frame: addresses, tags, type (or length + LLC), payload, padding if asked. No FCS. */
 export function buildEthernet(f: EthernetFields): Buffer {
   const vlans = f.vlans ?? [];
   const payload = f.payload ?? new Uint8Array(0);
@@ -143,7 +151,7 @@ export function buildEthernet(f: EthernetFields): Buffer {
   const type = f.type ?? (llc ? checkLength('eth.length', llcLen + payload.length, ETH_TYPE_MIN - 1) : undefined);
   if (type === undefined) throw new TypeError('buildEthernet: type is required without llc');
   checkUint('eth.type', type, 0xffff);
-  const out = Buffer.alloc(head + payload.length);
+  const out = Buffer.alloc(Math.max(head + payload.length, f.padTo ?? 0));
   out.set(macBytes(f.dst), 0);
   out.set(macBytes(f.src), 6);
   let p = 12;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ETH_TYPE_MPLS, ETH_TYPE_NONE, ETH_TYPE_QINQ, ETH_TYPE_VLAN, IPPROTO_ICMPV6, IPPROTO_UDP } from '../../../../datapath/flow/key.js';
 import { buildArp } from '../../../../datapath/packet/arp.js';
-import { buildEthernet, ethernetPayloadType } from '../../../../datapath/packet/ethernet.js';
+import { buildEthernet, ETH_MIN_FRAME_BYTES, ethernetPayloadType } from '../../../../datapath/packet/ethernet.js';
 import { decodeFrame, encodeFrame, type Frame } from '../../../../datapath/packet/frame.js';
 import { ipv6FinalDestination, verifyFrameChecksums } from '../../../../datapath/packet/frame-checksums.js';
 import { buildIcmpEcho } from '../../../../datapath/packet/icmp.js';
@@ -55,7 +55,8 @@ describe('802.1Q and 802.1ad (IEEE 802.1Q-2018 9.5, 9.6)', () => {
       src: '02:00:00:00:00:01',
       vlans: [{ pcp: 5, vid: 100 }],
       type: 0x0806,
-      payload: Buffer.concat([buildArp({ op: 1, sha: '02:00:00:00:00:01', spa: '10.0.0.1', tpa: '10.0.0.2' }), Buffer.alloc(14)]),
+      payload: buildArp({ op: 1, sha: '02:00:00:00:00:01', spa: '10.0.0.1', tpa: '10.0.0.2' }),
+      padTo: ETH_MIN_FRAME_BYTES,
     });
     expect(built.equals(tagged)).toBe(true);
   });
