@@ -42,17 +42,17 @@ function sumWithout(buf: Uint8Array, off: number, len: number, fieldOff: number,
   return sum16(buf, off + fieldOff + 2, len - fieldOff - 2, s);
 }
 
-function ipv4HeaderLength(buf: Uint8Array, off: number): number {
+function ipv4HeaderBytesOf(buf: Uint8Array, off: number): number {
   checkRange(buf, off, 1, 'ipv4 header');
   return (buf[off] & 0x0f) * 4;
 }
 
 /** The IPv4 header checksum to write (RFC 791 3.1), ignoring the stored one. Header length from IHL unless given. */
-export function ipv4HeaderChecksum(buf: Uint8Array, off: number, headerBytes = ipv4HeaderLength(buf, off)): number {
+export function ipv4HeaderChecksum(buf: Uint8Array, off: number, headerBytes = ipv4HeaderBytesOf(buf, off)): number {
   return ~sumWithout(buf, off, headerBytes, 10, 0) & 0xffff;
 }
 
-export function ipv4HeaderChecksumValid(buf: Uint8Array, off: number, headerBytes = ipv4HeaderLength(buf, off)): boolean {
+export function ipv4HeaderChecksumValid(buf: Uint8Array, off: number, headerBytes = ipv4HeaderBytesOf(buf, off)): boolean {
   return headerBytes >= 20 && checksum(buf, off, headerBytes) === 0;
 }
 
@@ -61,12 +61,12 @@ export function ipv4HeaderChecksumValid(buf: Uint8Array, off: number, headerByte
  * length) or IPv6 (RFC 8200 8.1: src, dst, 32-bit length, zeros, next header),
  * chosen by the address length (4 or 16 bytes).
  */
-export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, protocol: number, l4Length: number): number {
+export function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, protocol: number, l4Bytes: number): number {
   if ((src.length !== 4 && src.length !== 16) || dst.length !== src.length) {
     throw new PacketError('ERR_PACKET_BAD_FIELD', `pseudo-header addresses of ${src.length} and ${dst.length} bytes`, 'src');
   }
   let s = sum16(src, 0, src.length) + sum16(dst, 0, dst.length);
-  s += Math.floor(l4Length / 0x10000) + (l4Length & 0xffff) + protocol;
+  s += Math.floor(l4Bytes / 0x10000) + (l4Bytes & 0xffff) + protocol;
   return fold(s);
 }
 
