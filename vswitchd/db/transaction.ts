@@ -1,0 +1,652 @@
+// One OVSDB-style transaction over a copy-on-write view of the committed
+// tables: runs the operations (RFC 7047 §5.2), then the commit-time checks
+// (garbage collection of unreferenced non-root rows, weak reference cleanup,
+// referential integrity, maxRows, indexes). Nothing here touches the
+// committed state: the Database swaps in the result only if all of it passes.
+
+import { randomUUID } from 'node:crypto';
+import { DbError } from './errors.js';
+import {
+  datumEquals,
+  datumKeys,
+  defaultDatum,
+  makeDatum,
+  parseElements,
+  toAtom,
+  UUID_RE,
+  type Datum,
+  type DatumInput,
+  type NameResolver,
+} from './datum.js';
+import { type Atom, type BaseType, type ColumnSchema, type DatabaseSchema, type TableSchema } from './schema.js';
+
+/** A row: its uuid and one value per column of its table (see datum.ts). */
+export interface Row {
+  readonly _uuid: string;
+  readonly [column: string]: Datum;
+}
+/** Column values for insert/update; unset columns keep their value (or default). */
+export type RowInput = { readonly [column: string]: DatumInput };
+
+export type ConditionFunction = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'includes' | 'excludes';
+/** [column, function, value]; `_uuid` may be used as a column. */
+export type Condition = readonly [column: string, fn: ConditionFunction, value: DatumInput];
+export type Mutator = '+=' | '-=' | '*=' | '/=' | '%=' | 'insert' | 'delete';
+export type Mutation = readonly [column: string, mutator: Mutator, value: DatumInput];
+
+export type Operation =
+  | { readonly op: 'insert'; readonly table: string; readonly row?: RowInput; readonly uuidName?: string; readonly uuid?: string }
+  | { readonly op: 'select'; readonly table: string; readonly where?: readonly Condition[]; readonly columns?: readonly string[] }
+  | { readonly op: 'update'; readonly table: string; readonly where: readonly Condition[]; readonly row: RowInput }
+  | { readonly op: 'mutate'; readonly table: string; readonly where: readonly Condition[]; readonly mutations: readonly Mutation[] }
+  | { readonly op: 'delete'; readonly table: string; readonly where: readonly Condition[] }
+  | {
+      readonly op: 'wait';
+      readonly table: string;
+      readonly where?: readonly Condition[];
+      readonly columns: readonly string[];
+      readonly until: '==' | '!=';
+      readonly rows: readonly RowInput[];
+      /** Only 0 (the default) is meaningful: tsvs never blocks inside a transaction. */
+      readonly timeout?: number;
+    }
+  | {
+      /** Fails the transaction unless min..max rows match (defaults: 1..unlimited). */
+      readonly op: 'assert';
+      readonly table: string;
+      readonly where?: readonly Condition[];
+      readonly min?: number;
+      readonly max?: number;
+      /** Used as the error message when the assertion fails. */
+      readonly message?: string;
+    }
+  | { readonly op: 'comment'; readonly comment: string }
+  | { readonly op: 'abort' };
+
+export interface OperationResult {
+  /** insert: the new row's uuid. */
+  uuid?: string;
+  /** update, mutate, delete: rows matched. */
+  count?: number;
+  /** select: the matching rows (projected on `columns` if given). */
+  rows?: Row[];
+}
+
+export interface RowChange {
+  readonly table: string;
+  readonly uuid: string;
+  /** null for an inserted row. */
+  readonly old: Row | null;
+  /** null for a deleted row. */
+  readonly new: Row | null;
+}
+
+export type Tables = ReadonlyMap<string, ReadonlyMap<string, Row>>;
+
+export const UUID_COLUMN: ColumnSchema = {
+  name: '_uuid',
+  type: { key: { type: 'uuid' }, min: 1, max: 1 },
+  kind: 'scalar',
+  ephemeral: false,
+  mutable: false,
+};
+
+export function tableOf(schema: DatabaseSchema, name: unknown): TableSchema {
+  const t = typeof name === 'string' ? schema.tables.get(name) : undefined;
+  if (!t) throw new DbError('unknown table', `no table ${JSON.stringify(name)} in schema ${schema.name}`, { table: String(name) });
+  return t;
+}
+
+export function columnOf(table: TableSchema, name: unknown, allowUuid = false): ColumnSchema {
+  if (allowUuid && name === '_uuid') return UUID_COLUMN;
+  const c = typeof name === 'string' ? table.columns.get(name) : undefined;
+  if (!c) throw new DbError('unknown column', `table ${table.name} has no column ${JSON.stringify(name)}`, { table: table.name, column: String(name) });
+  return c;
+}
+
+/** "Bridge br0" when the row has a name, else "Port 1b2c…". For messages. */
+export function describeRow(table: string, row: Row | undefined, uuid: string): string {
+  const n = row?.['name'];
+  return typeof n === 'string' && n !== '' ? `${table} ${n} (${uuid})` : `${table} ${uuid}`;
+}
+
+/** Builds a full row from defaults plus `values`. */
+export function makeRow(table: TableSchema, uuid: string, values: ReadonlyMap<string, Datum>): Row {
+  const row: Record<string, Datum> = { _uuid: uuid };
+  for (const c of table.columns.values()) row[c.name] = values.has(c.name) ? values.get(c.name)! : defaultDatum(c);
+  return Object.freeze(row) as Row;
+}
+
+// --- conditions ---------------------------------------------------------------
+
+function unconstrained(b: BaseType): BaseType {
+  return { type: b.type };
+}
+
+interface CompiledCondition {
+  col: ColumnSchema;
+  fn: ConditionFunction;
+  keys: Atom[];
+  values?: Atom[];
+  num?: number;
+}
+
+export function compileWhere(table: TableSchema, where: readonly Condition[] | undefined, resolve?: NameResolver): CompiledCondition[] {
+  if (where === undefined) return [];
+  if (!Array.isArray(where)) throw new DbError('syntax error', `'where' must be a list of [column, function, value] conditions`);
+  return where.map((cond, i) => {
+    if (!Array.isArray(cond) || cond.length !== 3) throw new DbError('syntax error', `condition ${i}: expected [column, function, value], got ${JSON.stringify(cond)}`);
+    const [cname, fn, value] = cond as unknown as Condition;
+    const col = columnOf(table, cname, true);
+    const where = `condition on ${table.name}.${col.name}`;
+    switch (fn) {
+      case '<':
+      case '<=':
+      case '>':
+      case '>=': {
+        const t = col.type.key.type;
+        if ((t !== 'integer' && t !== 'real') || (col.kind !== 'scalar' && col.kind !== 'optional')) {
+          throw new DbError('syntax error', `${where}: '${fn}' needs an integer or real column with at most one value`);
+        }
+        const a = toAtom(unconstrained(col.type.key), Array.isArray(value) && value.length === 1 ? value[0] : value, where);
+        return { col, fn, keys: [], num: a as number };
+      }
+      case '==':
+      case '!=':
+      case 'includes':
+      case 'excludes': {
+        const loose: ColumnSchema = {
+          ...col,
+          type: { ...col.type, key: unconstrained(col.type.key), value: col.type.value && unconstrained(col.type.value) },
+        };
+        const { keys, values } = parseElements(loose, value, where, resolve);
+        return { col, fn, keys, values };
+      }
+      default:
+        throw new DbError('syntax error', `${where}: unknown function ${JSON.stringify(fn)} (use ==, !=, <, <=, >, >=, includes, excludes)`);
+    }
+  });
+}
+
+function matchOne(c: CompiledCondition, row: Row): boolean {
+  const d = row[c.col.name];
+  if (c.num !== undefined) {
+    if (d === null) return false;
+    const x = d as number;
+    switch (c.fn) {
+      case '<': return x < c.num;
+      case '<=': return x <= c.num;
+      case '>': return x > c.num;
+      default: return x >= c.num;
+    }
+  }
+  const has = (k: Atom, v: Atom | undefined): boolean => {
+    if (d instanceof Map) return d.has(k) && (v === undefined || d.get(k) === v);
+    return datumKeys(d).includes(k);
+  };
+  const n = d instanceof Map ? d.size : datumKeys(d).length;
+  switch (c.fn) {
+    case '==':
+    case '!=': {
+      const eq = n === c.keys.length && c.keys.every((k, i) => has(k, c.values?.[i]));
+      return c.fn === '==' ? eq : !eq;
+    }
+    case 'includes':
+      return c.keys.every((k, i) => has(k, c.values?.[i]));
+    default: // excludes
+      return c.keys.every((k, i) => !has(k, c.values?.[i]));
+  }
+}
+
+export function matches(conds: readonly CompiledCondition[], row: Row): boolean {
+  for (const c of conds) if (!matchOne(c, row)) return false;
+  return true;
+}
+
+// --- the transaction -------------------------------------------------------------
+
+export class Transaction {
+  private readonly tables: Map<string, Map<string, Row>>;
+  private readonly copied = new Set<string>();
+  /** Rows written (inserted, updated, deleted) per table. */
+  private readonly dirty = new Map<string, Set<string>>();
+  private readonly names = new Map<string, string>();
+  private readonly definedNames = new Set<string>();
+  readonly comments: string[] = [];
+
+  constructor(
+    private readonly schema: DatabaseSchema,
+    private readonly base: Tables,
+  ) {
+    this.tables = new Map(base as Map<string, Map<string, Row>>);
+    for (const t of schema.tables.keys()) if (!this.tables.has(t)) this.tables.set(t, new Map());
+  }
+
+  /** Runs every operation, then the commit checks. Throws DbError on the first failure. */
+  run(ops: readonly Operation[]): OperationResult[] {
+    if (!Array.isArray(ops)) throw new DbError('syntax error', 'a transaction is a list of operations');
+    // uuid-names may be referred to before the insert that defines them.
+    ops.forEach((op, i) => {
+      if (op?.op === 'insert' && op.uuidName !== undefined) {
+        if (typeof op.uuidName !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(op.uuidName)) {
+          throw new DbError('syntax error', `uuid-name ${JSON.stringify(op.uuidName)} is not an identifier`).atOp(i);
+        }
+        if (this.names.has(op.uuidName)) throw new DbError('duplicate uuid-name', `uuid-name '${op.uuidName}' is defined twice`).atOp(i);
+        this.names.set(op.uuidName, op.uuid ?? randomUUID());
+      }
+    });
+    const results = ops.map((op, i) => {
+      try {
+        return this.runOne(op);
+      } catch (e) {
+        throw e instanceof DbError ? e.atOp(i) : e;
+      }
+    });
+    this.commitChecks();
+    return results;
+  }
+
+  private readonly resolve: NameResolver = (name) => {
+    const u = this.names.get(name);
+    if (u === undefined) throw new DbError('not found', `uuid-name '${name}' is not defined by any insert in this transaction`);
+    return u;
+  };
+
+  private rows(table: string): ReadonlyMap<string, Row> {
+    return this.tables.get(table)!;
+  }
+
+  private writable(table: string): Map<string, Row> {
+    let m = this.tables.get(table)!;
+    if (!this.copied.has(table)) {
+      m = new Map(m);
+      this.tables.set(table, m);
+      this.copied.add(table);
+    }
+    return m;
+  }
+
+  private markDirty(table: string, uuid: string): void {
+    let s = this.dirty.get(table);
+    if (!s) this.dirty.set(table, (s = new Set()));
+    s.add(uuid);
+  }
+
+  private put(table: string, row: Row): void {
+    this.writable(table).set(row._uuid, row);
+    this.markDirty(table, row._uuid);
+  }
+
+  private remove(table: string, uuid: string): void {
+    this.writable(table).delete(uuid);
+    this.markDirty(table, uuid);
+  }
+
+  private select(t: TableSchema, where: readonly Condition[] | undefined): Row[] {
+    const conds = compileWhere(t, where, this.resolve);
+    const rows = this.rows(t.name);
+    // Fast path: a condition on _uuid == X.
+    const byUuid = conds.find((c) => c.col === UUID_COLUMN && c.fn === '==' && c.keys.length === 1);
+    if (byUuid) {
+      const r = rows.get(byUuid.keys[0] as string);
+      return r && matches(conds, r) ? [r] : [];
+    }
+    const out: Row[] = [];
+    for (const r of rows.values()) if (matches(conds, r)) out.push(r);
+    return out;
+  }
+
+  private parseRow(t: TableSchema, input: unknown, forUpdate: boolean): Map<string, Datum> {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      throw new DbError('syntax error', `row for ${t.name} must be an object of column values`);
+    }
+    const out = new Map<string, Datum>();
+    for (const [name, value] of Object.entries(input)) {
+      const c = columnOf(t, name);
+      if (forUpdate && !c.mutable) {
+        throw new DbError('constraint violation', `${t.name}.${name} cannot be changed after insert (delete and re-create the row)`, { table: t.name, column: name });
+      }
+      out.set(name, this.toDatum(t, c, value));
+    }
+    return out;
+  }
+
+  private toDatum(t: TableSchema, c: ColumnSchema, value: unknown): Datum {
+    const { keys, values } = parseElements(c, value, `${t.name}.${c.name}`, this.resolve);
+    return makeDatum(c, keys, values, `${t.name}.${c.name}`);
+  }
+
+  private runOne(op: Operation): OperationResult {
+    if (typeof op !== 'object' || op === null) throw new DbError('syntax error', 'an operation must be an object');
+    switch (op.op) {
+      case 'insert': {
+        const t = tableOf(this.schema, op.table);
+        let uuid: string;
+        if (op.uuidName !== undefined) {
+          uuid = this.names.get(op.uuidName)!;
+          this.definedNames.add(op.uuidName);
+        } else uuid = op.uuid ?? randomUUID();
+        if (op.uuid !== undefined) {
+          if (typeof op.uuid !== 'string' || !UUID_RE.test(op.uuid)) throw new DbError('syntax error', `insert: 'uuid' ${JSON.stringify(op.uuid)} is not a lowercase UUID`);
+          uuid = op.uuid;
+        }
+        for (const m of this.tables.values()) {
+          if (m.has(uuid)) throw new DbError('constraint violation', `insert into ${t.name}: a row with uuid ${uuid} already exists`, { table: t.name, uuid });
+        }
+        const values = op.row === undefined ? new Map<string, Datum>() : this.parseRow(t, op.row, false);
+        this.put(t.name, makeRow(t, uuid, values));
+        return { uuid };
+      }
+      case 'select': {
+        const t = tableOf(this.schema, op.table);
+        const rows = this.select(t, op.where);
+        if (op.columns === undefined) return { rows };
+        const cols = op.columns.map((c) => columnOf(t, c, true).name);
+        return {
+          rows: rows.map((r) => {
+            const p: Record<string, Datum> = { _uuid: r._uuid };
+            for (const c of cols) p[c] = r[c];
+            return p as Row;
+          }),
+        };
+      }
+      case 'update': {
+        const t = tableOf(this.schema, op.table);
+        const values = this.parseRow(t, op.row, true);
+        const rows = this.select(t, op.where);
+        for (const r of rows) {
+          const nr: Record<string, Datum> = { ...r };
+          for (const [k, v] of values) nr[k] = v;
+          this.put(t.name, Object.freeze(nr) as Row);
+        }
+        return { count: rows.length };
+      }
+      case 'mutate': {
+        const t = tableOf(this.schema, op.table);
+        if (!Array.isArray(op.mutations)) throw new DbError('syntax error', "mutate: 'mutations' must be a list of [column, mutator, value]");
+        const muts = op.mutations.map((m) => this.compileMutation(t, m));
+        const rows = this.select(t, op.where);
+        for (const r of rows) {
+          const nr: Record<string, Datum> = { ...r };
+          for (const m of muts) nr[m.col.name] = m.apply(nr[m.col.name], r);
+          this.put(t.name, Object.freeze(nr) as Row);
+        }
+        return { count: rows.length };
+      }
+      case 'delete': {
+        const t = tableOf(this.schema, op.table);
+        const rows = this.select(t, op.where);
+        for (const r of rows) this.remove(t.name, r._uuid);
+        return { count: rows.length };
+      }
+      case 'wait': {
+        const t = tableOf(this.schema, op.table);
+        if (op.until !== '==' && op.until !== '!=') throw new DbError('syntax error', "wait: 'until' must be '==' or '!='");
+        if (!Array.isArray(op.columns) || !Array.isArray(op.rows)) throw new DbError('syntax error', "wait: 'columns' and 'rows' must be lists");
+        const cols = op.columns.map((c) => columnOf(t, c, true));
+        const project = (get: (c: ColumnSchema) => Datum): string =>
+          JSON.stringify(cols.map((c) => datumJson(get(c))));
+        const want = op.rows.map((r) => {
+          const vals = new Map<string, Datum>();
+          for (const [k, v] of Object.entries(r)) {
+            const c = columnOf(t, k, true);
+            if (!cols.includes(c)) throw new DbError('syntax error', `wait: row has column '${k}' that is not in 'columns'`);
+            vals.set(k, c === UUID_COLUMN ? toAtom(c.type.key, v, 'wait _uuid', this.resolve) : this.toDatum(t, c, v));
+          }
+          return project((c) => {
+            if (!vals.has(c.name)) throw new DbError('syntax error', `wait: row lacks column '${c.name}'`);
+            return vals.get(c.name)!;
+          });
+        });
+        const have = this.select(t, op.where).map((r) => project((c) => r[c.name]));
+        const equal = sameMultiset(want, have);
+        if (equal !== (op.until === '==')) {
+          throw new DbError('timed out', `wait on ${t.name}: rows are ${op.until === '==' ? 'not' : 'still'} as expected (tsvs does not block in a transaction; retry after the next commit)`, { table: t.name });
+        }
+        return {};
+      }
+      case 'assert': {
+        const t = tableOf(this.schema, op.table);
+        const n = this.select(t, op.where).length;
+        const min = op.min ?? 1;
+        const max = op.max ?? Infinity;
+        if (n < min || n > max) {
+          throw new DbError('assertion failed', op.message ?? `${t.name}: ${n} rows match, expected ${min}..${max === Infinity ? 'unlimited' : max}`, { table: t.name });
+        }
+        return {};
+      }
+      case 'comment':
+        if (typeof op.comment !== 'string') throw new DbError('syntax error', "comment: 'comment' must be a string");
+        this.comments.push(op.comment);
+        return {};
+      case 'abort':
+        throw new DbError('aborted', 'transaction aborted by request');
+      default:
+        throw new DbError('syntax error', `unknown operation ${JSON.stringify((op as { op?: unknown }).op)}`);
+    }
+  }
+
+  private compileMutation(t: TableSchema, m: Mutation): { col: ColumnSchema; apply: (d: Datum, row: Row) => Datum } {
+    if (!Array.isArray(m) || m.length !== 3) throw new DbError('syntax error', `mutation must be [column, mutator, value], got ${JSON.stringify(m)}`);
+    const [cname, mutator, value] = m;
+    const col = columnOf(t, cname);
+    const where = `${t.name}.${col.name}`;
+    if (!col.mutable) throw new DbError('constraint violation', `${where} cannot be changed after insert`, { table: t.name, column: col.name });
+    const keyT = col.type.key;
+    switch (mutator) {
+      case '+=':
+      case '-=':
+      case '*=':
+      case '/=':
+      case '%=': {
+        if (col.kind === 'map' || (keyT.type !== 'integer' && keyT.type !== 'real')) {
+          throw new DbError('syntax error', `${where}: '${mutator}' needs an integer or real column`);
+        }
+        if (mutator === '%=' && keyT.type !== 'integer') throw new DbError('syntax error', `${where}: '%=' needs an integer column`);
+        const x = toAtom(unconstrained(keyT), value, `${where} ${mutator} operand`) as number;
+        if ((mutator === '/=' || mutator === '%=') && x === 0) throw new DbError('domain error', `${where}: division by zero`);
+        const f = (a: number): number => {
+          let r: number;
+          switch (mutator) {
+            case '+=': r = a + x; break;
+            case '-=': r = a - x; break;
+            case '*=': r = a * x; break;
+            case '/=': r = keyT.type === 'integer' ? Math.trunc(a / x) : a / x; break;
+            default: r = a % x;
+          }
+          if (keyT.type === 'integer' ? !Number.isSafeInteger(r) : !Number.isFinite(r)) {
+            throw new DbError('range error', `${where}: ${a} ${mutator} ${x} overflows`);
+          }
+          return toAtom(keyT, r, `${where} after '${mutator}'`) as number;
+        };
+        return {
+          col,
+          apply: (d) => {
+            const out = datumKeys(d).map((a) => f(a as number));
+            if (new Set(out).size !== out.length) throw new DbError('constraint violation', `${where}: '${mutator}' made two elements equal`);
+            return makeDatum(col, out, undefined, where);
+          },
+        };
+      }
+      case 'insert':
+      case 'delete': {
+        if (col.kind === 'scalar') throw new DbError('syntax error', `${where}: '${mutator}' needs a set or map column`);
+        const loose: ColumnSchema = { ...col, type: { ...col.type, min: 0, max: Infinity } };
+        const keysOnly = mutator === 'delete' && col.kind === 'map' && Array.isArray(value) && value.every((v) => !Array.isArray(v));
+        const arg = parseElements(loose, value, where, this.resolve, keysOnly);
+        return {
+          col,
+          apply: (d) => {
+            if (col.kind === 'map') {
+              const m = new Map(d as ReadonlyMap<Atom, Atom>);
+              arg.keys.forEach((k, i) => {
+                if (mutator === 'insert') {
+                  if (!m.has(k)) m.set(k, arg.values![i]);
+                } else if (arg.values === undefined || m.get(k) === arg.values[i]) m.delete(k);
+              });
+              return makeDatum(col, [...m.keys()], [...m.values()], where);
+            }
+            const s = new Set(datumKeys(d));
+            for (const k of arg.keys) if (mutator === 'insert') s.add(k); else s.delete(k);
+            return makeDatum(col, [...s], undefined, where);
+          },
+        };
+      }
+      default:
+        throw new DbError('syntax error', `${where}: unknown mutator ${JSON.stringify(mutator)} (use +=, -=, *=, /=, %=, insert, delete)`);
+    }
+  }
+
+  // --- commit checks --------------------------------------------------------------
+
+  private refColumns(t: TableSchema): ColumnSchema[] {
+    return [...t.columns.values()].filter((c) => c.type.key.refTable !== undefined || c.type.value?.refTable !== undefined);
+  }
+
+  private forEachRef(c: ColumnSchema, d: Datum, f: (uuid: string, refTable: string, strong: boolean) => void): void {
+    const k = c.type.key;
+    const v = c.type.value;
+    if (d instanceof Map) {
+      for (const [key, val] of d) {
+        if (k.refTable !== undefined) f(key as string, k.refTable, k.refType === 'strong');
+        if (v?.refTable !== undefined) f(val as string, v.refTable, v.refType === 'strong');
+      }
+    } else if (k.refTable !== undefined) {
+      for (const a of datumKeys(d)) f(a as string, k.refTable, k.refType === 'strong');
+    }
+  }
+
+  private commitChecks(): void {
+    for (const name of this.names.keys()) {
+      if (!this.definedNames.has(name)) throw new DbError('not found', `uuid-name '${name}' is not defined`);
+    }
+    if (this.dirty.size === 0) return;
+    const tables = [...this.schema.tables.values()];
+    // 1. Garbage-collect non-root rows that no strong reference reaches (RFC 7047 §3.2 isRoot).
+    const marked = new Set<string>();
+    const stack: [TableSchema, Row][] = [];
+    for (const t of tables) if (t.isRoot) for (const r of this.rows(t.name).values()) stack.push([t, r]);
+    while (stack.length > 0) {
+      const [t, r] = stack.pop()!;
+      for (const c of this.refColumns(t)) {
+        this.forEachRef(c, r[c.name], (uuid, refTable, strong) => {
+          if (!strong || marked.has(uuid)) return;
+          const target = this.rows(refTable).get(uuid);
+          if (!target) return;
+          marked.add(uuid);
+          stack.push([this.schema.tables.get(refTable)!, target]);
+        });
+      }
+    }
+    for (const t of tables) {
+      if (t.isRoot) continue;
+      for (const uuid of [...this.rows(t.name).keys()]) if (!marked.has(uuid)) this.remove(t.name, uuid);
+    }
+    // 2. Drop weak references to rows that do not exist; 3. strong ones must exist.
+    for (const t of tables) {
+      const cols = this.refColumns(t);
+      if (cols.length === 0) continue;
+      for (const r of [...this.rows(t.name).values()]) {
+        let fixed: Record<string, Datum> | undefined;
+        for (const c of cols) {
+          let dangling = false;
+          this.forEachRef(c, r[c.name], (uuid, refTable, strong) => {
+            if (this.rows(refTable).has(uuid)) return;
+            if (!strong) {
+              dangling = true;
+              return;
+            }
+            const deleted = this.base.get(refTable)?.has(uuid) ?? false;
+            throw new DbError(
+              'referential integrity violation',
+              `${describeRow(t.name, r, r._uuid)} column '${c.name}' refers to ${refTable} ${uuid}, which ${deleted ? 'this transaction deletes' : 'does not exist'}`,
+              { table: t.name, column: c.name, uuid: r._uuid },
+            );
+          });
+          if (dangling) {
+            fixed ??= { ...r };
+            fixed[c.name] = this.dropDangling(t, c, r[c.name], r);
+          }
+        }
+        if (fixed) this.put(t.name, Object.freeze(fixed) as Row);
+      }
+    }
+    // 4. maxRows and indexes of the tables written.
+    for (const tname of this.dirty.keys()) {
+      const t = this.schema.tables.get(tname)!;
+      const rows = this.rows(tname);
+      if (rows.size > t.maxRows) {
+        throw new DbError('constraint violation', `table ${tname} may hold at most ${t.maxRows} row(s), this transaction leaves ${rows.size}`, { table: tname });
+      }
+      for (const idx of t.indexes) {
+        const seen = new Map<string, string>();
+        for (const r of rows.values()) {
+          const key = JSON.stringify(idx.map((c) => datumJson(r[c])));
+          const other = seen.get(key);
+          if (other !== undefined) {
+            const what = idx.map((c) => `${c}=${JSON.stringify(datumJson(r[c]))}`).join(', ');
+            throw new DbError('constraint violation', `${tname} rows ${other} and ${r._uuid} both have ${what}, which must be unique`, { table: tname, uuid: r._uuid });
+          }
+          seen.set(key, r._uuid);
+        }
+      }
+    }
+  }
+
+  private dropDangling(t: TableSchema, c: ColumnSchema, d: Datum, r: Row): Datum {
+    const exists = (uuid: Atom, base: BaseType | undefined): boolean =>
+      base?.refTable === undefined || this.rows(base.refTable).has(uuid as string);
+    const where = `${describeRow(t.name, r, r._uuid)} column '${c.name}' after dropping weak references to deleted rows`;
+    if (d instanceof Map) {
+      const keys: Atom[] = [];
+      const values: Atom[] = [];
+      for (const [k, v] of d) {
+        if (exists(k, c.type.key) && exists(v, c.type.value)) {
+          keys.push(k);
+          values.push(v);
+        }
+      }
+      return makeDatum(c, keys, values, where);
+    }
+    return makeDatum(c, datumKeys(d).filter((k) => exists(k, c.type.key)), undefined, where);
+  }
+
+  /** The resulting tables and what changed relative to the base. */
+  result(): { tables: Map<string, Map<string, Row>>; changes: RowChange[] } {
+    const changes: RowChange[] = [];
+    for (const [tname, uuids] of this.dirty) {
+      const t = this.schema.tables.get(tname)!;
+      for (const uuid of uuids) {
+        const oldRow = this.base.get(tname)?.get(uuid) ?? null;
+        const newRow = this.rows(tname).get(uuid) ?? null;
+        if (oldRow === newRow) continue;
+        if (oldRow && newRow && rowsEqual(t, oldRow, newRow)) {
+          // Keep the committed object so unchanged rows stay identical.
+          this.writable(tname).set(uuid, oldRow);
+          continue;
+        }
+        changes.push({ table: tname, uuid, old: oldRow, new: newRow });
+      }
+    }
+    return { tables: this.tables, changes };
+  }
+}
+
+export function rowsEqual(t: TableSchema, a: Row, b: Row): boolean {
+  for (const c of t.columns.keys()) if (!datumEquals(a[c], b[c])) return false;
+  return true;
+}
+
+/** A JSON-able form of a datum for keys and messages. */
+export function datumJson(d: Datum): unknown {
+  if (d instanceof Map) return [...d.entries()];
+  return d;
+}
+
+function sameMultiset(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.every((v, i) => v === y[i]);
+}
+
