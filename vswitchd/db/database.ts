@@ -116,7 +116,7 @@ export class Database {
     if (this.closed) throw new DbError('closed', 'the database is closed');
     const txn = new Transaction(this.schema, this.tables);
     const results = txn.run(ops);
-    const { tables, changes } = txn.result();
+    const changes = txn.changes();
     if (changes.length === 0) return { txnId: null, results };
     const txnId = this.txnId + 1;
     const comment = txn.comments.join('\n');
@@ -125,7 +125,11 @@ export class Database {
       if (rows.length > 0) this.journal.append({ kind: 'transaction', txnId, timeMs: this.journal.timeMs(), comment, rows });
     }
     // Durable (or not persisted at all): now it is committed.
-    this.tables = tables;
+    for (const ch of changes) {
+      const m = this.tables.get(ch.table)!;
+      if (ch.new === null) m.delete(ch.uuid);
+      else m.set(ch.uuid, ch.new);
+    }
     this.txnId = txnId;
     if (this.journal?.shouldCompact()) this.tryCompact();
     this.announce({ txnId, changes, comment });

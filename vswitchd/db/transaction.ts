@@ -206,20 +206,42 @@ export function matches(conds: readonly CompiledCondition[], row: Row): boolean 
 // --- the transaction -------------------------------------------------------------
 
 export class Transaction {
-  private readonly tables: Map<string, Map<string, Row>>;
-  private readonly copied = new Set<string>();
+  private readonly tables = new Map<string, TableOverlay>();
   /** Rows written (inserted, updated, deleted) per table. */
   private readonly dirty = new Map<string, Set<string>>();
   private readonly names = new Map<string, string>();
   private readonly definedNames = new Set<string>();
+  /**
+   * Set when the reference graph may have changed (a delete, a non-root insert,
+   * a reference written): only then do GC and reference checks need to run,
+   * since the committed state already satisfies them.
+   */
+  private refsTouched = false;
+  private readonly refCols: ReadonlyMap<string, readonly ColumnSchema[]>;
   readonly comments: string[] = [];
 
   constructor(
     private readonly schema: DatabaseSchema,
     private readonly base: Tables,
   ) {
-    this.tables = new Map(base as Map<string, Map<string, Row>>);
-    for (const t of schema.tables.keys()) if (!this.tables.has(t)) this.tables.set(t, new Map());
+    for (const t of schema.tables.keys()) this.tables.set(t, new TableOverlay(base.get(t) ?? new Map()));
+    this.refCols = refColumnsOf(schema);
+  }
+
+  /** Notes whether writing `row` over `old` can change the reference graph. */
+  private noteRefs(t: TableSchema, old: Row | undefined, row: Row | undefined): void {
+    if (this.refsTouched) return;
+    if (row === undefined || (old === undefined && !t.isRoot)) {
+      this.refsTouched = true;
+      return;
+    }
+    for (const c of this.refCols.get(t.name)!) {
+      const before = old === undefined ? defaultDatum(c) : old[c.name];
+      if (!datumEquals(before, row[c.name])) {
+        this.refsTouched = true;
+        return;
+      }
+    }
   }
 
   /** Runs every operation, then the commit checks. Throws DbError on the first failure. */
@@ -252,18 +274,8 @@ export class Transaction {
     return u;
   };
 
-  private rows(table: string): ReadonlyMap<string, Row> {
+  private rows(table: string): TableOverlay {
     return this.tables.get(table)!;
-  }
-
-  private writable(table: string): Map<string, Row> {
-    let m = this.tables.get(table)!;
-    if (!this.copied.has(table)) {
-      m = new Map(m);
-      this.tables.set(table, m);
-      this.copied.add(table);
-    }
-    return m;
   }
 
   private markDirty(table: string, uuid: string): void {
@@ -273,12 +285,15 @@ export class Transaction {
   }
 
   private put(table: string, row: Row): void {
-    this.writable(table).set(row._uuid, row);
+    const m = this.rows(table);
+    this.noteRefs(this.schema.tables.get(table)!, m.get(row._uuid), row);
+    m.set(row._uuid, row);
     this.markDirty(table, row._uuid);
   }
 
   private remove(table: string, uuid: string): void {
-    this.writable(table).delete(uuid);
+    this.refsTouched = true;
+    this.rows(table).delete(uuid);
     this.markDirty(table, uuid);
   }
 
@@ -499,8 +514,8 @@ export class Transaction {
 
   // --- commit checks --------------------------------------------------------------
 
-  private refColumns(t: TableSchema): ColumnSchema[] {
-    return [...t.columns.values()].filter((c) => c.type.key.refTable !== undefined || c.type.value?.refTable !== undefined);
+  private refColumns(t: TableSchema): readonly ColumnSchema[] {
+    return this.refCols.get(t.name)!;
   }
 
   private forEachRef(c: ColumnSchema, d: Datum, f: (uuid: string, refTable: string, strong: boolean) => void): void {
@@ -521,6 +536,11 @@ export class Transaction {
       if (!this.definedNames.has(name)) throw new DbError('not found', `uuid-name '${name}' is not defined`);
     }
     if (this.dirty.size === 0) return;
+    if (this.refsTouched) this.collectGarbageAndCheckRefs();
+    this.checkTables();
+  }
+
+  private collectGarbageAndCheckRefs(): void {
     const tables = [...this.schema.tables.values()];
     // 1. Garbage-collect non-root rows that no strong reference reaches (RFC 7047 §3.2 isRoot).
     const marked = new Set<string>();
@@ -571,7 +591,10 @@ export class Transaction {
         if (fixed) this.put(t.name, Object.freeze(fixed) as Row);
       }
     }
-    // 4. maxRows and indexes of the tables written.
+  }
+
+  /** maxRows and indexes of the tables written. */
+  private checkTables(): void {
     for (const tname of this.dirty.keys()) {
       const t = this.schema.tables.get(tname)!;
       const rows = this.rows(tname);
@@ -611,8 +634,8 @@ export class Transaction {
     return makeDatum(c, datumKeys(d).filter((k) => exists(k, c.type.key)), undefined, where);
   }
 
-  /** The resulting tables and what changed relative to the base. */
-  result(): { tables: Map<string, Map<string, Row>>; changes: RowChange[] } {
+  /** What changed relative to the base (rows rewritten with equal values are not changes). */
+  changes(): RowChange[] {
     const changes: RowChange[] = [];
     for (const [tname, uuids] of this.dirty) {
       const t = this.schema.tables.get(tname)!;
@@ -620,16 +643,77 @@ export class Transaction {
         const oldRow = this.base.get(tname)?.get(uuid) ?? null;
         const newRow = this.rows(tname).get(uuid) ?? null;
         if (oldRow === newRow) continue;
-        if (oldRow && newRow && rowsEqual(t, oldRow, newRow)) {
-          // Keep the committed object so unchanged rows stay identical.
-          this.writable(tname).set(uuid, oldRow);
-          continue;
-        }
+        if (oldRow && newRow && rowsEqual(t, oldRow, newRow)) continue;
         changes.push({ table: tname, uuid, old: oldRow, new: newRow });
       }
     }
-    return { tables: this.tables, changes };
+    return changes;
   }
+}
+
+/** A table as the transaction sees it: the committed rows under this transaction's writes. */
+class TableOverlay {
+  /** uuid -> new row, or null for a committed row deleted. */
+  private readonly writes = new Map<string, Row | null>();
+
+  constructor(private readonly base: ReadonlyMap<string, Row>) {}
+
+  get(uuid: string): Row | undefined {
+    const w = this.writes.get(uuid);
+    return w === undefined ? this.base.get(uuid) : (w ?? undefined);
+  }
+
+  has(uuid: string): boolean {
+    return this.get(uuid) !== undefined;
+  }
+
+  set(uuid: string, row: Row): void {
+    this.writes.set(uuid, row);
+  }
+
+  delete(uuid: string): void {
+    if (this.base.has(uuid)) this.writes.set(uuid, null);
+    else this.writes.delete(uuid);
+  }
+
+  get size(): number {
+    let n = this.base.size;
+    for (const [u, w] of this.writes) {
+      const inBase = this.base.has(u);
+      if (w === null && inBase) n--;
+      else if (w !== null && !inBase) n++;
+    }
+    return n;
+  }
+
+  /** Rows in commit order: committed ones (as rewritten), then new ones. */
+  *values(): IterableIterator<Row> {
+    for (const [u, r] of this.base) {
+      const w = this.writes.get(u);
+      if (w === undefined) yield r;
+      else if (w !== null) yield w;
+    }
+    for (const [u, w] of this.writes) if (w !== null && !this.base.has(u)) yield w;
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const r of this.values()) yield r._uuid;
+  }
+}
+
+const refColumnsCache = new WeakMap<DatabaseSchema, Map<string, ColumnSchema[]>>();
+
+/** Per table, the columns whose keys or values reference rows. */
+function refColumnsOf(schema: DatabaseSchema): ReadonlyMap<string, readonly ColumnSchema[]> {
+  let m = refColumnsCache.get(schema);
+  if (!m) {
+    m = new Map();
+    for (const t of schema.tables.values()) {
+      m.set(t.name, [...t.columns.values()].filter((c) => c.type.key.refTable !== undefined || c.type.value?.refTable !== undefined));
+    }
+    refColumnsCache.set(schema, m);
+  }
+  return m;
 }
 
 export function rowsEqual(t: TableSchema, a: Row, b: Row): boolean {
