@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { datumEquals, defaultDatum, type Datum } from './datum.js';
 import { DbError } from './errors.js';
 import type { RowDelta, SnapshotRecord } from './journal-codec.js';
+import { LockFile } from './lockfile.js';
 import { Journal, type JournalOptions, type OpenReport, type ReplayRecord } from './journal.js';
 import { vswitchSchema, type DatabaseSchema } from './schema.js';
 import {
@@ -71,6 +72,7 @@ export class Database {
   private compactions = 0;
   private lastCompactionError: string | null = null;
   private journal: Journal | null = null;
+  private lock: LockFile | null = null;
 
   private constructor(
     readonly schema: DatabaseSchema,
@@ -91,8 +93,17 @@ export class Database {
       throw new DbError('I/O error', `cannot create database directory ${dir}: ${(e as Error).message}`, { cause: e });
     }
     const db = new Database(options.schema ?? vswitchSchema, options);
-    const { journal, report } = Journal.open(join(dir, Database.JOURNAL_FILE), db.schema, options, (rec) => db.replay(rec));
+    const lock = LockFile.acquire(join(dir, `${Database.JOURNAL_FILE}.lock`));
+    let opened: ReturnType<typeof Journal.open>;
+    try {
+      opened = Journal.open(join(dir, Database.JOURNAL_FILE), db.schema, options, (rec) => db.replay(rec));
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+    const { journal, report } = opened;
     db.journal = journal;
+    db.lock = lock;
     db.txnId = report.lastTxnId;
     return { db, report };
   }
@@ -186,6 +197,8 @@ export class Database {
     this.closed = true;
     this.journal?.close();
     this.journal = null;
+    this.lock?.release();
+    this.lock = null;
     this.listeners.clear();
   }
 

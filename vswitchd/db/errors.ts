@@ -17,6 +17,7 @@ export type DbErrorCode =
   | 'resources exhausted' // a transaction too large to journal
   | 'I/O error'
   | 'journal corrupt' // the journal's header or a middle record is unusable
+  | 'locked' // another live process has the database open
   | 'closed'; // the database was closed
 
 export interface DbErrorInfo {

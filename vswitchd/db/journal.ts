@@ -295,8 +295,13 @@ export class Journal {
 
   close(): void {
     if (this.fd >= 0) {
-      closeSync(this.fd);
+      const fd = this.fd;
       this.fd = -1;
+      try {
+        closeSync(fd);
+      } catch {
+        // nothing is pending on it: every append was fsync'd
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
-import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -159,16 +160,19 @@ describe('damaged journals', () => {
     return { data: readFileSync(journalOf(dir)), lastStart, before: states.at(-1)!, after, records };
   }
 
+  let scratch = '';
   function openBytes(bytes: Buffer) {
-    const dir = tempDir();
-    writeFileSync(journalOf(dir), bytes);
-    const { db, report } = Database.open(dir);
+    scratch ||= tempDir();
+    writeFileSync(journalOf(scratch), bytes);
+    const { db, report } = Database.open(scratch);
     const state = durable(db);
     db.close();
-    const sizeAfter = statSync(journalOf(dir)).size;
-    rmSync(dir, { recursive: true, force: true });
+    const sizeAfter = statSync(journalOf(scratch)).size;
     return { report, state, sizeAfter };
   }
+  afterEach(() => {
+    scratch = '';
+  });
 
   it('a torn tail at every byte of the last record keeps all earlier transactions and is reported', () => {
     const { data, lastStart, before, after, records } = build();
@@ -319,6 +323,45 @@ describe('compaction', () => {
     expect(report.removedTempFile).toBe(true);
     expect(existsSync(`${journalOf(dir)}.tmp`)).toBe(false);
     expect(durable(db2)).toEqual(state);
+    db2.close();
+  });
+});
+
+describe('ownership and failures', () => {
+  it('one process at a time: a live holder blocks, a dead one does not', () => {
+    const dir = tempDir();
+    const { db } = Database.open(dir);
+    expect(() => Database.open(dir)).toThrow(expect.objectContaining({ code: 'locked', message: expect.stringContaining(`process ${process.pid}`) }));
+    db.close();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(join(dir, `${Database.JOURNAL_FILE}.lock`), `${dead}\n`);
+    const { db: db2 } = Database.open(dir);
+    db2.close();
+    expect(existsSync(join(dir, `${Database.JOURNAL_FILE}.lock`))).toBe(false);
+  });
+
+  it('a failed journal write is not a commit', () => {
+    const dir = tempDir();
+    const { db } = Database.open(dir);
+    workload(db, 1);
+    const before = durable(db);
+    const last = db.lastTxnId;
+    let events = 0;
+    db.onCommit(() => events++);
+    // Swap its fd for a read-only one: the write fails (EBADF) as on a full disk.
+    const j = (db as unknown as { journal: { fd: number } }).journal;
+    const readOnly = openSync(journalOf(dir), 'r');
+    closeSync(j.fd);
+    j.fd = readOnly;
+    const attempt = () => db.transact([{ op: 'update', table: 'Bridge', where: [], row: { datapath_type: 'netdev' } }]);
+    expect(attempt).toThrow(expect.objectContaining({ code: 'I/O error' }));
+    expect(attempt).toThrow(/unknown state after a failed write/);
+    expect(durable(db)).toEqual(before);
+    expect(db.lastTxnId).toBe(last);
+    expect(events).toBe(0);
+    db.close();
+    const { db: db2 } = Database.open(dir);
+    expect(durable(db2)).toEqual(before);
     db2.close();
   });
 });
