@@ -10,7 +10,7 @@ import { DbError } from './errors.js';
 import type { RowDelta, SnapshotRecord } from './journal-codec.js';
 import { LockFile } from './lockfile.js';
 import { Journal, type JournalOptions, type OpenReport, type ReplayRecord } from './journal.js';
-import { vswitchSchema, type DatabaseSchema } from './schema.js';
+import { vswitchSchema, type DatabaseSchema, type VswitchRow, type VswitchTable } from './schema.js';
 import {
   compileWhere,
   makeRow,
@@ -58,6 +58,12 @@ export interface DatabaseStats {
 }
 
 type MutableTables = Map<string, Map<string, Row>>;
+
+/**
+ * Rows of Open_vSwitch tables come typed per table (VswitchRow); a table of
+ * another schema (tests) is a plain Row. The types describe vswitchSchema.
+ */
+export type RowOf<T extends string> = T extends VswitchTable ? VswitchRow<T> : Row;
 
 export class Database {
   /** The journal's file name inside the database directory. */
@@ -147,22 +153,22 @@ export class Database {
     return { txnId, results };
   }
 
-  get(table: string, uuid: string): Row | undefined {
+  get<T extends string>(table: T, uuid: string): RowOf<T> | undefined {
     tableOf(this.schema, table);
-    return this.tables.get(table)!.get(uuid);
+    return this.tables.get(table)!.get(uuid) as RowOf<T> | undefined;
   }
 
   /** Every row of `table`, in insertion order. */
-  list(table: string): Row[] {
+  list<T extends string>(table: T): RowOf<T>[] {
     tableOf(this.schema, table);
-    return [...this.tables.get(table)!.values()];
+    return [...this.tables.get(table)!.values()] as RowOf<T>[];
   }
 
   /** Rows of `table` matching every condition, e.g. find('Bridge', [['name', '==', 'br0']]). */
-  find(table: string, where: readonly Condition[]): Row[] {
+  find<T extends string>(table: T, where: readonly Condition[]): RowOf<T>[] {
     const t = tableOf(this.schema, table);
     const conds = compileWhere(t, where);
-    return [...this.tables.get(table)!.values()].filter((r) => matches(conds, r));
+    return [...this.tables.get(table)!.values()].filter((r) => matches(conds, r)) as RowOf<T>[];
   }
 
   /** Calls `listener` after every commit, in commit order. Returns an unsubscribe function. */
@@ -304,4 +310,5 @@ export class Database {
 export type { Condition, Operation, OperationResult, Row, RowChange } from './transaction.js';
 export type { OpenReport } from './journal.js';
 export { named, type Datum, type DatumInput } from './datum.js';
+export type { VswitchRow, VswitchTable } from './schema.js';
 export { DbError, type DbErrorCode } from './errors.js';

@@ -91,7 +91,7 @@ export interface JsonTableSchema {
   columns: Record<string, JsonColumnSchema>;
   isRoot?: boolean;
   maxRows?: number;
-  indexes?: string[][];
+  indexes?: readonly (readonly string[])[];
 }
 export interface JsonDatabaseSchema {
   name: string;
@@ -216,7 +216,7 @@ export function parseSchema(json: unknown): DatabaseSchema {
           if (typeof c !== 'string' || !columns.has(c)) throw bad(path, `index column '${String(c)}' is not a column`);
           if (columns.get(c)!.ephemeral) throw bad(path, `index column '${c}' is ephemeral`);
         }
-        indexes.push([...(idx as string[])]);
+        indexes.push([...(idx as readonly string[])]);
       }
     }
     if (tj.isRoot !== undefined && typeof tj.isRoot !== 'boolean') throw bad(path, "'isRoot' must be a boolean");
@@ -245,7 +245,7 @@ export function compareAtoms(a: Atom, b: Atom): number {
 }
 
 /** Open vSwitch's vswitch.ovsschema 8.3.1, verbatim in content. */
-export const VSWITCH_SCHEMA_JSON: JsonDatabaseSchema = {
+export const VSWITCH_SCHEMA_JSON = {
   name: 'Open_vSwitch',
   version: '8.3.1',
   cksum: '3012963480 26720',
@@ -522,7 +522,51 @@ export const VSWITCH_SCHEMA_JSON: JsonDatabaseSchema = {
       },
     },
   },
-};
+} as const satisfies JsonDatabaseSchema;
 
 /** The parsed Open_vSwitch schema the daemon's database uses. */
 export const vswitchSchema: DatabaseSchema = parseSchema(VSWITCH_SCHEMA_JSON);
+
+// --- row types of the vswitch schema, derived from the schema literal ------------
+
+type VswitchTables = (typeof VSWITCH_SCHEMA_JSON)['tables'];
+export type VswitchTable = keyof VswitchTables;
+
+/** The TS type of one atom of an OVSDB base type (enums become literal unions). */
+type AtomOf<B> = B extends 'integer' | 'real'
+  ? number
+  : B extends 'boolean'
+    ? boolean
+    : B extends 'string' | 'uuid'
+      ? string
+      : B extends { enum: readonly ['set', readonly (infer E)[]] }
+        ? E
+        : B extends { enum: infer E extends Atom }
+          ? E
+          : B extends { type: infer T }
+            ? AtomOf<T>
+            : never;
+
+/** The TS type of a column value, by the column's kind (see datum.ts). min and max default to 1. */
+type DatumOf<T> = T extends AtomicType
+  ? AtomOf<T>
+  : T extends { key: infer K; value: infer V }
+    ? ReadonlyMap<AtomOf<K>, AtomOf<V>>
+    : T extends { key: infer K; max: 'unlimited' }
+      ? readonly AtomOf<K>[]
+      : T extends { key: infer K; min: 0; max: 1 }
+        ? AtomOf<K> | null
+        : T extends { key: infer K; max: 1 }
+          ? AtomOf<K>
+          : T extends { key: infer K; max: number }
+            ? readonly AtomOf<K>[]
+            : T extends { key: infer K; min: 0 }
+              ? AtomOf<K> | null
+              : T extends { key: infer K }
+                ? AtomOf<K>
+                : never;
+
+/** A row of a vswitch table, e.g. VswitchRow<'Bridge'>['fail_mode'] is 'standalone' | 'secure' | null. */
+export type VswitchRow<T extends VswitchTable> = { readonly _uuid: string } & {
+  readonly [C in keyof VswitchTables[T]['columns']]: VswitchTables[T]['columns'][C] extends { type: infer X } ? DatumOf<X> : never;
+};

@@ -602,6 +602,13 @@ export class Transaction {
         throw new DbError('constraint violation', `table ${tname} may hold at most ${t.maxRows} row(s), this transaction leaves ${rows.size}`, { table: tname });
       }
       for (const idx of t.indexes) {
+        // Only a row inserted or with an index column rewritten can create a duplicate.
+        const touched = [...this.dirty.get(tname)!].some((uuid) => {
+          const now = rows.get(uuid);
+          const before = this.base.get(tname)?.get(uuid);
+          return now !== undefined && (before === undefined || idx.some((c) => !datumEquals(now[c], before[c])));
+        });
+        if (!touched) continue;
         const seen = new Map<string, string>();
         for (const r of rows.values()) {
           const key = JSON.stringify(idx.map((c) => datumJson(r[c])));

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { Database, DbError, named, type CommitEvent, type Operation, type Row } from '../../../../vswitchd/db/database.js';
 
 /** Open_vSwitch root row plus bridge br0 with ports p1 (iface p1) and p2 (iface p2). */
@@ -51,6 +51,21 @@ describe('Database transactions', () => {
     expect(byName(db, 'Interface', 'p2').options).toEqual(new Map([['peer', 'x']]));
     expect(byName(db, 'Interface', 'p2').ofport).toBe(null);
     expect(db.get('Open_vSwitch', ovs)!.next_cfg).toBe(0);
+  });
+
+  it('types vswitch rows per table', () => {
+    const { db } = setup();
+    const b = db.list('Bridge')[0];
+    expectTypeOf(b.fail_mode).toEqualTypeOf<'standalone' | 'secure' | null>();
+    expectTypeOf(b.protocols).toEqualTypeOf<readonly ('OpenFlow10' | 'OpenFlow11' | 'OpenFlow12' | 'OpenFlow13' | 'OpenFlow14' | 'OpenFlow15')[]>();
+    expectTypeOf(b.ports).toEqualTypeOf<readonly string[]>();
+    expectTypeOf(b.name).toEqualTypeOf<string>();
+    expectTypeOf(db.find('Port', [])[0].tag).toEqualTypeOf<number | null>();
+    expectTypeOf(db.get('Interface', db.list('Interface')[0]._uuid)!.options).toEqualTypeOf<ReadonlyMap<string, string>>();
+    expectTypeOf(db.list('Open_vSwitch')[0].next_cfg).toEqualTypeOf<number>();
+    expectTypeOf(db.list('Interface')[0].ingress_policing_rate).toEqualTypeOf<number>();
+    expect(b.fail_mode).toBe('secure');
+    expect(b.protocols).toEqual([]);
   });
 
   it('rejects undefined and duplicate uuid-names', () => {
@@ -131,7 +146,7 @@ describe('Database transactions', () => {
         { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'insert', [named('b')]]] }], 'constraint violation', /both have name="br0", which must be unique/],
       [[{ op: 'insert', table: 'Brige', row: {} }], 'unknown table', /no table "Brige"/],
       [[{ op: 'update', table: 'Bridge', where: [], row: { colour: 'red' } }], 'unknown column', /Bridge has no column "colour"/],
-      [[{ op: 'update', table: 'Bridge', where: [['name', '~=', 'x']], row: {} }], 'syntax error', /unknown function/],
+      [[{ op: 'update', table: 'Bridge', where: [['name', '~=' as '==', 'x']], row: {} }], 'syntax error', /unknown function/],
       [[{ op: 'frobnicate' } as unknown as Operation], 'syntax error', /unknown operation "frobnicate"/],
       [[{ op: 'abort' }], 'aborted', /aborted/],
     ];
