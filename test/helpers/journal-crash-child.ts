@@ -5,7 +5,7 @@
 // Run with plain node after the test transpiles it (see journal-crash.test.ts).
 
 import { writeSync } from 'node:fs';
-import { Database } from '../../vswitchd/db/database.js';
+import { Database, named } from '../../vswitchd/db/database.js';
 
 const [dir, roundArg, countArg, compactArg] = process.argv.slice(2);
 const round = Number(roundArg);
@@ -20,6 +20,18 @@ for (let i = 0; i < count; i++) {
     { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['next_cfg', '+=', 1]] },
     { op: 'comment', comment: `crash test round ${round} txn ${i}` },
   ]);
+  // Every 20th: a bridge with a port comes or goes, so GC runs under the knife too.
+  if (i % 20 === 0) {
+    db.transact([
+      { op: 'insert', table: 'Bridge', uuidName: 'b', row: { name: `b${round}-${i}`, ports: [named('p')] } },
+      { op: 'insert', table: 'Port', uuidName: 'p', row: { name: `p${round}-${i}`, interfaces: [named('i')] } },
+      { op: 'insert', table: 'Interface', uuidName: 'i', row: { name: `p${round}-${i}`, type: 'guest' } },
+      { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'insert', [named('b')]]] },
+    ]);
+  } else if (i % 20 === 10) {
+    const oldest = db.list('Bridge')[0];
+    db.transact([{ op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'delete', [oldest._uuid]]] }]);
+  }
   writeSync(1, `${round} ${i}\n`);
 }
 db.close();

@@ -13,6 +13,7 @@ import { Journal, type JournalOptions, type OpenReport, type ReplayRecord } from
 import { vswitchSchema, type DatabaseSchema, type VswitchRow, type VswitchTable } from './schema.js';
 import {
   compileWhere,
+  integrityProblems,
   makeRow,
   matches,
   tableOf,
@@ -183,6 +184,11 @@ export class Database {
     if (!this.journal) return;
     this.journal.compact(this.snapshot());
     this.compactions++;
+  }
+
+  /** Problems with the current contents, in words; empty when sound (see integrityProblems). */
+  checkIntegrity(): string[] {
+    return integrityProblems(this.schema, this.tables);
   }
 
   stats(): DatabaseStats {

@@ -92,6 +92,7 @@ describe('Database transactions', () => {
     expect(db.list('Port')).toEqual([]);
     expect(db.list('Interface')).toEqual([]);
     expect(db.list('Open_vSwitch')).toHaveLength(1);
+    expect(db.checkIntegrity()).toEqual([]);
   });
 
   it('drops a non-root row nothing refers to at commit', () => {

@@ -108,6 +108,8 @@ describe('config DB crash safety', () => {
       for (const u of unacked) everAcked.add(u); // it is committed now
       // Both operations of each transaction landed together.
       expect(db.list('Open_vSwitch')[0].next_cfg).toBe(present.size);
+      expect(db.checkIntegrity()).toEqual([]);
+      expect(db.list('Port').length).toBe(db.list('Bridge').length);
       db.close();
     }
     expect(everAcked.size).toBeGreaterThan(ROUNDS);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32c } from '../../../../vswitchd/db/crc32c.js';
-import { Database, DbError, named, type Row } from '../../../../vswitchd/db/database.js';
+import { Database, DbError, named, type Datum, type Row } from '../../../../vswitchd/db/database.js';
 import { encodeRecord, frame } from '../../../../vswitchd/db/journal-codec.js';
 import { JOURNAL_PROTO } from '../../../../vswitchd/db/journal-proto.js';
 import { vswitchSchema } from '../../../../vswitchd/db/schema.js';
@@ -100,6 +100,7 @@ describe('journal replay', () => {
     expect(report).toMatchObject({ created: false, recordsKept: last, lastTxnId: last, bytesDiscarded: 0 });
     expect(report.damage).toBeUndefined();
     expect(durable(db2)).toEqual(states.at(-1));
+    expect(db2.checkIntegrity()).toEqual([]);
     // and keeps going from there
     const r = db2.transact([{ op: 'update', table: 'Open_vSwitch', where: [], row: { external_ids: { x: 'y' } } }]);
     expect(r.txnId).toBe(last + 1);
@@ -252,6 +253,26 @@ describe('damaged journals', () => {
     writeFileSync(journalOf(dir), 'hello world, I am not a journal\n');
     expect(() => Database.open(dir)).toThrow(/is not a tsvs config journal/);
     expect(readFileSync(journalOf(dir), 'utf8')).toBe('hello world, I am not a journal\n');
+  });
+
+  it('checkIntegrity reports what a bad but well-formed journal left behind', () => {
+    const { data } = build();
+    const rec = encodeRecord(vswitchSchema, {
+      kind: 'transaction',
+      txnId: 1000,
+      timeMs: 0,
+      comment: '',
+      rows: [
+        { table: 'Port', uuid: '11111111-2222-4333-8444-555555555555', op: 'insert', columns: new Map<string, Datum>([['name', 'stray'], ['interfaces', ['11111111-2222-4333-8444-666666666666']]]) },
+      ],
+    });
+    const dir = tempDir();
+    writeFileSync(journalOf(dir), Buffer.concat([data, frame(rec)]));
+    const { db } = Database.open(dir);
+    expect(db.checkIntegrity()).toEqual([
+      'Port stray (11111111-2222-4333-8444-555555555555) is not reachable from a root row',
+    ]);
+    db.close();
   });
 
   it('refuses (and does not truncate) a checksummed record that does not fit the database', () => {
