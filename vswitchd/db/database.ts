@@ -11,19 +11,10 @@ import type { RowDelta, SnapshotRecord } from './journal-codec.js';
 import { LockFile } from './lockfile.js';
 import { Journal, type JournalOptions, type OpenReport, type ReplayRecord } from './journal.js';
 import { vswitchSchema, type DatabaseSchema, type VswitchRow, type VswitchTable } from './schema.js';
-import {
-  compileWhere,
-  integrityProblems,
-  makeRow,
-  matches,
-  tableOf,
-  Transaction,
-  type Condition,
-  type Operation,
-  type OperationResult,
-  type Row,
-  type RowChange,
-} from './transaction.js';
+import { compileWhere, matches, type Condition } from './condition.js';
+import { integrityProblems } from './integrity.js';
+import { makeRow, tableOf, type Row, type RowChange } from './row.js';
+import { Transaction, type Operation, type OperationResult } from './transaction.js';
 
 export interface DatabaseOptions extends JournalOptions {
   /** Default: the Open_vSwitch schema. */
@@ -313,7 +304,9 @@ export class Database {
   }
 }
 
-export type { Condition, Operation, OperationResult, Row, RowChange } from './transaction.js';
+export type { Condition, ConditionFunction } from './condition.js';
+export type { Row, RowChange, RowInput } from './row.js';
+export type { Mutation, Mutator, Operation, OperationResult } from './transaction.js';
 export type { OpenReport } from './journal.js';
 export { named, type Datum, type DatumInput } from './datum.js';
 export type { VswitchRow, VswitchTable } from './schema.js';

@@ -1,10 +1,11 @@
-// One OVSDB-style transaction over a copy-on-write view of the committed
-// tables: runs the operations (RFC 7047 §5.2), then the commit-time checks
-// (garbage collection of unreferenced non-root rows, weak reference cleanup,
+// One OVSDB-style transaction over an overlay of the committed tables: runs
+// the operations (RFC 7047 §5.2), then the commit-time checks (garbage
+// collection of unreferenced non-root rows, weak reference cleanup,
 // referential integrity, maxRows, indexes). Nothing here touches the
-// committed state: the Database swaps in the result only if all of it passes.
+// committed state: the Database applies changes() only if all of it passes.
 
 import { randomUUID } from 'node:crypto';
+import { compileWhere, matches, unconstrained, type Condition } from './condition.js';
 import { DbError } from './errors.js';
 import {
   datumEquals,
@@ -18,19 +19,25 @@ import {
   type DatumInput,
   type NameResolver,
 } from './datum.js';
-import { type Atom, type BaseType, type ColumnSchema, type DatabaseSchema, type TableSchema } from './schema.js';
+import {
+  columnOf,
+  datumJson,
+  describeRow,
+  makeRow,
+  refColumnsOf,
+  rowsEqual,
+  tableOf,
+  UUID_COLUMN,
+  type Row,
+  type RowChange,
+  type RowInput,
+  type Tables,
+} from './row.js';
+import type { Atom, BaseType, ColumnSchema, DatabaseSchema, TableSchema } from './schema.js';
 
-/** A row: its uuid and one value per column of its table (see datum.ts). */
-export interface Row {
-  readonly _uuid: string;
-  readonly [column: string]: Datum;
-}
-/** Column values for insert/update; unset columns keep their value (or default). */
-export type RowInput = { readonly [column: string]: DatumInput };
+export type { Condition, ConditionFunction } from './condition.js';
+export type { Row, RowChange, RowInput } from './row.js';
 
-export type ConditionFunction = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'includes' | 'excludes';
-/** [column, function, value]; `_uuid` may be used as a column. */
-export type Condition = readonly [column: string, fn: ConditionFunction, value: DatumInput];
 export type Mutator = '+=' | '-=' | '*=' | '/=' | '%=' | 'insert' | 'delete';
 export type Mutation = readonly [column: string, mutator: Mutator, value: DatumInput];
 
@@ -71,139 +78,6 @@ export interface OperationResult {
   /** select: the matching rows (projected on `columns` if given). */
   rows?: Row[];
 }
-
-export interface RowChange {
-  readonly table: string;
-  readonly uuid: string;
-  /** null for an inserted row. */
-  readonly old: Row | null;
-  /** null for a deleted row. */
-  readonly new: Row | null;
-}
-
-export type Tables = ReadonlyMap<string, ReadonlyMap<string, Row>>;
-
-export const UUID_COLUMN: ColumnSchema = {
-  name: '_uuid',
-  type: { key: { type: 'uuid' }, min: 1, max: 1 },
-  kind: 'scalar',
-  ephemeral: false,
-  mutable: false,
-};
-
-export function tableOf(schema: DatabaseSchema, name: unknown): TableSchema {
-  const t = typeof name === 'string' ? schema.tables.get(name) : undefined;
-  if (!t) throw new DbError('unknown table', `no table ${JSON.stringify(name)} in schema ${schema.name}`, { table: String(name) });
-  return t;
-}
-
-export function columnOf(table: TableSchema, name: unknown, allowUuid = false): ColumnSchema {
-  if (allowUuid && name === '_uuid') return UUID_COLUMN;
-  const c = typeof name === 'string' ? table.columns.get(name) : undefined;
-  if (!c) throw new DbError('unknown column', `table ${table.name} has no column ${JSON.stringify(name)}`, { table: table.name, column: String(name) });
-  return c;
-}
-
-/** "Bridge br0" when the row has a name, else "Port 1b2c…". For messages. */
-export function describeRow(table: string, row: Row | undefined, uuid: string): string {
-  const n = row?.['name'];
-  return typeof n === 'string' && n !== '' ? `${table} ${n} (${uuid})` : `${table} ${uuid}`;
-}
-
-/** Builds a full row from defaults plus `values`. */
-export function makeRow(table: TableSchema, uuid: string, values: ReadonlyMap<string, Datum>): Row {
-  const row: Record<string, Datum> = { _uuid: uuid };
-  for (const c of table.columns.values()) row[c.name] = values.has(c.name) ? values.get(c.name)! : defaultDatum(c);
-  return Object.freeze(row) as Row;
-}
-
-// --- conditions ---------------------------------------------------------------
-
-function unconstrained(b: BaseType): BaseType {
-  return { type: b.type };
-}
-
-interface CompiledCondition {
-  col: ColumnSchema;
-  fn: ConditionFunction;
-  keys: Atom[];
-  values?: Atom[];
-  num?: number;
-}
-
-export function compileWhere(table: TableSchema, where: readonly Condition[] | undefined, resolve?: NameResolver): CompiledCondition[] {
-  if (where === undefined) return [];
-  if (!Array.isArray(where)) throw new DbError('syntax error', `'where' must be a list of [column, function, value] conditions`);
-  return where.map((cond, i) => {
-    if (!Array.isArray(cond) || cond.length !== 3) throw new DbError('syntax error', `condition ${i}: expected [column, function, value], got ${JSON.stringify(cond)}`);
-    const [cname, fn, value] = cond as unknown as Condition;
-    const col = columnOf(table, cname, true);
-    const where = `condition on ${table.name}.${col.name}`;
-    switch (fn) {
-      case '<':
-      case '<=':
-      case '>':
-      case '>=': {
-        const t = col.type.key.type;
-        if ((t !== 'integer' && t !== 'real') || (col.kind !== 'scalar' && col.kind !== 'optional')) {
-          throw new DbError('syntax error', `${where}: '${fn}' needs an integer or real column with at most one value`);
-        }
-        const a = toAtom(unconstrained(col.type.key), Array.isArray(value) && value.length === 1 ? value[0] : value, where);
-        return { col, fn, keys: [], num: a as number };
-      }
-      case '==':
-      case '!=':
-      case 'includes':
-      case 'excludes': {
-        const loose: ColumnSchema = {
-          ...col,
-          type: { ...col.type, key: unconstrained(col.type.key), value: col.type.value && unconstrained(col.type.value) },
-        };
-        const { keys, values } = parseElements(loose, value, where, resolve);
-        return { col, fn, keys, values };
-      }
-      default:
-        throw new DbError('syntax error', `${where}: unknown function ${JSON.stringify(fn)} (use ==, !=, <, <=, >, >=, includes, excludes)`);
-    }
-  });
-}
-
-function matchOne(c: CompiledCondition, row: Row): boolean {
-  const d = row[c.col.name];
-  if (c.num !== undefined) {
-    if (d === null) return false;
-    const x = d as number;
-    switch (c.fn) {
-      case '<': return x < c.num;
-      case '<=': return x <= c.num;
-      case '>': return x > c.num;
-      default: return x >= c.num;
-    }
-  }
-  const has = (k: Atom, v: Atom | undefined): boolean => {
-    if (d instanceof Map) return d.has(k) && (v === undefined || d.get(k) === v);
-    return datumKeys(d).includes(k);
-  };
-  const n = d instanceof Map ? d.size : datumKeys(d).length;
-  switch (c.fn) {
-    case '==':
-    case '!=': {
-      const eq = n === c.keys.length && c.keys.every((k, i) => has(k, c.values?.[i]));
-      return c.fn === '==' ? eq : !eq;
-    }
-    case 'includes':
-      return c.keys.every((k, i) => has(k, c.values?.[i]));
-    default: // excludes
-      return c.keys.every((k, i) => !has(k, c.values?.[i]));
-  }
-}
-
-export function matches(conds: readonly CompiledCondition[], row: Row): boolean {
-  for (const c of conds) if (!matchOne(c, row)) return false;
-  return true;
-}
-
-// --- the transaction -------------------------------------------------------------
 
 export class Transaction {
   private readonly tables = new Map<string, TableOverlay>();
@@ -708,97 +582,9 @@ class TableOverlay {
   }
 }
 
-/**
- * Everything wrong with a committed state, in words (empty when sound): rows
- * no strong reference keeps alive, references to missing rows, values that do
- * not fit their column, duplicate index keys, too many rows. Transactions keep
- * all of this true; this is the independent check for tests and diagnostics.
- */
-export function integrityProblems(schema: DatabaseSchema, tables: Tables): string[] {
-  const problems: string[] = [];
-  const refCols = refColumnsOf(schema);
-  const rowsOf = (t: string): ReadonlyMap<string, Row> => tables.get(t) ?? new Map();
-  const marked = new Set<string>();
-  const stack: [TableSchema, Row][] = [];
-  for (const t of schema.tables.values()) if (t.isRoot) for (const r of rowsOf(t.name).values()) stack.push([t, r]);
-  while (stack.length > 0) {
-    const [t, r] = stack.pop()!;
-    for (const c of refCols.get(t.name)!) {
-      const visit = (uuid: Atom, b: BaseType | undefined): void => {
-        if (b?.refTable === undefined) return;
-        const target = rowsOf(b.refTable).get(uuid as string);
-        if (!target) {
-          problems.push(`${describeRow(t.name, r, r._uuid)} column '${c.name}' refers to missing ${b.refTable} ${String(uuid)}`);
-        } else if (b.refType === 'strong' && !marked.has(target._uuid)) {
-          marked.add(target._uuid);
-          stack.push([schema.tables.get(b.refTable)!, target]);
-        }
-      };
-      const d = r[c.name];
-      if (d instanceof Map) for (const [k, v] of d) (visit(k, c.type.key), visit(v, c.type.value));
-      else for (const k of datumKeys(d)) visit(k, c.type.key);
-    }
-  }
-  for (const t of schema.tables.values()) {
-    const rows = rowsOf(t.name);
-    if (rows.size > t.maxRows) problems.push(`table ${t.name} has ${rows.size} rows, at most ${t.maxRows} allowed`);
-    for (const r of rows.values()) {
-      if (!t.isRoot && !marked.has(r._uuid)) problems.push(`${describeRow(t.name, r, r._uuid)} is not reachable from a root row`);
-      for (const c of t.columns.values()) {
-        try {
-          const d = r[c.name];
-          const keys = datumKeys(d);
-          const values = d instanceof Map ? [...d.values()] : undefined;
-          const again = makeDatum(c, keys.map((k) => toAtom(c.type.key, k, c.name)), values?.map((v) => toAtom(c.type.value!, v, c.name)), c.name);
-          if (!datumEquals(again, d)) problems.push(`${describeRow(t.name, r, r._uuid)} column '${c.name}' is not in normal form`);
-        } catch (e) {
-          problems.push(`${describeRow(t.name, r, r._uuid)}: ${(e as Error).message}`);
-        }
-      }
-    }
-    for (const idx of t.indexes) {
-      const seen = new Map<string, string>();
-      for (const r of rows.values()) {
-        const key = JSON.stringify(idx.map((c) => datumJson(r[c])));
-        const other = seen.get(key);
-        if (other !== undefined) problems.push(`${t.name} rows ${other} and ${r._uuid} share index (${idx.join(', ')})`);
-        seen.set(key, r._uuid);
-      }
-    }
-  }
-  return problems;
-}
-
-const refColumnsCache = new WeakMap<DatabaseSchema, Map<string, ColumnSchema[]>>();
-
-/** Per table, the columns whose keys or values reference rows. */
-function refColumnsOf(schema: DatabaseSchema): ReadonlyMap<string, readonly ColumnSchema[]> {
-  let m = refColumnsCache.get(schema);
-  if (!m) {
-    m = new Map();
-    for (const t of schema.tables.values()) {
-      m.set(t.name, [...t.columns.values()].filter((c) => c.type.key.refTable !== undefined || c.type.value?.refTable !== undefined));
-    }
-    refColumnsCache.set(schema, m);
-  }
-  return m;
-}
-
-export function rowsEqual(t: TableSchema, a: Row, b: Row): boolean {
-  for (const c of t.columns.keys()) if (!datumEquals(a[c], b[c])) return false;
-  return true;
-}
-
-/** A JSON-able form of a datum for keys and messages. */
-export function datumJson(d: Datum): unknown {
-  if (d instanceof Map) return [...d.entries()];
-  return d;
-}
-
 function sameMultiset(a: string[], b: string[]): boolean {
   if (a.length !== b.length) return false;
   const x = [...a].sort();
   const y = [...b].sort();
   return x.every((v, i) => v === y[i]);
 }
-
