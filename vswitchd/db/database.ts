@@ -65,6 +65,7 @@ export class Database {
   private txnId = 0;
   private closed = false;
   private readonly listeners = new Set<CommitListener>();
+  private readonly waiters = new Set<{ abort: (e: DbError) => void }>();
   private readonly pending: CommitEvent[] = [];
   private notifying = false;
   private compactions = 0;
@@ -145,6 +146,59 @@ export class Database {
     return { txnId, results };
   }
 
+  /**
+   * Like transact, but a "wait" operation that does not hold yet is not a
+   * failure: the transaction is retried after each commit until its waits
+   * hold (then it commits) or `timeoutMs` passes (then it rejects with
+   * 'timed out'), like an OVSDB "wait" with a timeout. Other errors reject at once.
+   */
+  transactWhen(ops: readonly Operation[], timeoutMs: number): Promise<TransactResult> {
+    const attempt = (): TransactResult | null => {
+      try {
+        return this.transact(ops);
+      } catch (e) {
+        if (e instanceof DbError && e.code === 'timed out') return null;
+        throw e;
+      }
+    };
+    try {
+      const r = attempt();
+      if (r) return Promise.resolve(r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        retry: (): void => {
+          let r: TransactResult | null;
+          try {
+            r = attempt();
+          } catch (e) {
+            done();
+            reject(e);
+            return;
+          }
+          if (r) {
+            done();
+            resolve(r);
+          }
+        },
+        abort: (e: DbError): void => {
+          done();
+          reject(e);
+        },
+      };
+      const unsubscribe = this.onCommit(() => waiter.retry());
+      const timer = setTimeout(() => waiter.abort(new DbError('timed out', `wait did not hold within ${timeoutMs} ms`)), timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        this.waiters.delete(waiter);
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
   get<T extends string>(table: T, uuid: string): RowOf<T> | undefined {
     tableOf(this.schema, table);
     return this.tables.get(table)!.get(uuid) as RowOf<T> | undefined;
@@ -198,6 +252,7 @@ export class Database {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const w of [...this.waiters]) w.abort(new DbError('closed', 'the database was closed while a transaction waited'));
     this.journal?.close();
     this.journal = null;
     this.lock?.release();
@@ -225,6 +280,7 @@ export class Database {
       while (this.pending.length > 0) {
         const ev = this.pending.shift()!;
         for (const l of [...this.listeners]) {
+          if (!this.listeners.has(l)) continue; // unsubscribed by an earlier listener
           try {
             l(ev);
           } catch (e) {

@@ -306,3 +306,38 @@ describe('commit listeners', () => {
     expect(() => db.transact([])).toThrow(DbError);
   });
 });
+
+describe('transactWhen', () => {
+  // OVSDB's idiom for "until some row matches": no columns, no rows, until '!='.
+  const curCfgAtLeast = (n: number): Operation => ({ op: 'wait', table: 'Open_vSwitch', where: [['cur_cfg', '>=', n]], columns: [], until: '!=', rows: [] });
+
+  it('commits once its wait holds, after a later commit', async () => {
+    const { db } = setup();
+    db.transact([{ op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['next_cfg', '+=', 1]] }]);
+    let settled = false;
+    const p = db.transactWhen([curCfgAtLeast(1), { op: 'update', table: 'Bridge', where: [], row: { external_ids: { applied: 'yes' } } }], 1000).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toBe(false);
+    db.transact([{ op: 'update', table: 'Bridge', where: [], row: { datapath_type: 'netdev' } }]); // not yet
+    await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toBe(false);
+    db.transact([{ op: 'update', table: 'Open_vSwitch', where: [], row: { cur_cfg: 1 } }]);
+    const r = await p;
+    expect(r.txnId).toBe(5);
+    expect(db.list('Bridge')[0].external_ids).toEqual(new Map([['applied', 'yes']]));
+  });
+
+  it('commits at once when the wait already holds, and rejects other errors at once', async () => {
+    const { db } = setup();
+    await expect(db.transactWhen([curCfgAtLeast(0), { op: 'update', table: 'Port', where: [], row: { tag: 7 } }], 10)).resolves.toMatchObject({ txnId: 2 });
+    await expect(db.transactWhen([{ op: 'update', table: 'Port', where: [], row: { tag: 7000 } }], 1000)).rejects.toMatchObject({ code: 'constraint violation' });
+  });
+
+  it('times out, and gives up when the database closes', async () => {
+    const { db } = setup();
+    await expect(db.transactWhen([curCfgAtLeast(1)], 20)).rejects.toMatchObject({ code: 'timed out' });
+    const p = db.transactWhen([curCfgAtLeast(1)], 10_000);
+    db.close();
+    await expect(p).rejects.toMatchObject({ code: 'closed' });
+  });
+});
