@@ -363,7 +363,7 @@ export class Database {
 export type { Condition, ConditionFunction } from './condition.js';
 export type { Row, RowChange, RowInput } from './row.js';
 export type { Mutation, Mutator, Operation, OperationResult } from './transaction.js';
-export type { OpenReport } from './journal.js';
+export { describeOpenReport, type OpenReport } from './journal.js';
 export { named, type Datum, type DatumInput } from './datum.js';
 export type { VswitchRow, VswitchTable } from './schema.js';
 export { DbError, type DbErrorCode } from './errors.js';

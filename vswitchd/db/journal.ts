@@ -53,6 +53,14 @@ export interface OpenReport {
 
 export type ReplayRecord = TransactionRecord | SnapshotRecord;
 
+/** One line for the daemon's log, e.g. "…/conf.journal: replayed 12 records up to txn 40; cut 37 bytes at offset 5120: …". */
+export function describeOpenReport(r: OpenReport): string {
+  let s = r.created ? `${r.path}: created an empty database` : `${r.path}: replayed ${r.recordsKept} records up to txn ${r.lastTxnId} (${r.bytesKept} bytes)`;
+  if (r.damage) s += `; cut ${r.bytesDiscarded} damaged bytes at offset ${r.damage.offset}: ${r.damage.reason}`;
+  if (r.removedTempFile) s += '; removed the temp file of an interrupted compaction';
+  return s;
+}
+
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32c } from '../../../../vswitchd/db/crc32c.js';
-import { Database, DbError, named, type Datum, type Row } from '../../../../vswitchd/db/database.js';
+import { Database, DbError, describeOpenReport, named, type Datum, type Row } from '../../../../vswitchd/db/database.js';
 import { encodeRecord, frame } from '../../../../vswitchd/db/journal-codec.js';
 import { JOURNAL_PROTO } from '../../../../vswitchd/db/journal-proto.js';
 import { vswitchSchema } from '../../../../vswitchd/db/schema.js';
@@ -225,6 +225,14 @@ describe('damaged journals', () => {
     expect(state).toEqual(after);
     expect(report.bytesDiscarded).toBe(4096);
     expect(report.damage?.reason).toBe('empty record');
+  });
+
+  it('describes the damage in one log line', () => {
+    const { data, lastStart } = build();
+    const { report } = openBytes(data.subarray(0, lastStart + 20));
+    expect(describeOpenReport(report)).toMatch(
+      new RegExp(`conf\\.journal: replayed \\d+ records up to txn \\d+ \\(${lastStart} bytes\\); cut 20 damaged bytes at offset ${lastStart}: record of \\d+ bytes is cut short: 12 bytes in the file$`),
+    );
   });
 
   it('appends after a cut tail land where the tail was', () => {
