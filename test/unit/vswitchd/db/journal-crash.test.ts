@@ -14,7 +14,7 @@ import { Database } from '../../../../vswitchd/db/database.js';
 
 const repo = resolve(__dirname, '../../../..');
 const TXNS_PER_ROUND = 1000;
-const ROUNDS = 5;
+const ROUNDS = 4;
 /** Small, so compactions (and crashes during them) happen within a round. */
 const COMPACT_BYTES = 48 * 1024;
 
