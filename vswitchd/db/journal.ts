@@ -124,7 +124,9 @@ export class Journal {
     }
     let created = false;
     if (!existsSync(path)) {
-      Journal.writeFileAtomically(path, schema, [], options.nowMs ?? Date.now);
+      const { fd, dirSyncError } = Journal.replaceFile(path, schema, [], options.nowMs ?? Date.now);
+      closeSync(fd);
+      if (dirSyncError) throw ioError('cannot sync the directory of', path, dirSyncError);
       created = true;
     }
     let data: Buffer;
@@ -212,30 +214,41 @@ export class Journal {
     return { kind: 'header', magic: JOURNAL_MAGIC, formatVersion: JOURNAL_FORMAT_VERSION, schemaName: schema.name, schemaVersion: schema.version, createdMs: nowMs() };
   }
 
-  /** Writes header + records to path.tmp, fsyncs, renames over path, fsyncs the directory. Returns the size. */
-  private static writeFileAtomically(path: string, schema: DatabaseSchema, records: readonly Uint8Array[], nowMs: () => number): number {
+  /**
+   * Writes header + records to path.tmp, fsyncs it and renames it over path.
+   * If that throws, nothing changed. Otherwise returns the new file's open fd
+   * and size, and whether the directory fsync (which makes the rename durable)
+   * failed: then the caller must not trust appends to survive a crash.
+   */
+  private static replaceFile(
+    path: string,
+    schema: DatabaseSchema,
+    records: readonly Uint8Array[],
+    nowMs: () => number,
+  ): { fd: number; size: number; dirSyncError: Error | null } {
     const tmp = `${path}.tmp`;
-    const frames = [frame(encodeRecord(schema, Journal.header(schema, nowMs))), ...records.map(frame)];
-    const buf = Buffer.concat(frames);
+    const buf = Buffer.concat([frame(encodeRecord(schema, Journal.header(schema, nowMs))), ...records.map(frame)]);
     let fd = -1;
     try {
-      fd = openSync(tmp, 'w', 0o600);
+      fd = openSync(tmp, 'w+', 0o600);
       writeAll(fd, buf, 0);
       fsyncSync(fd);
-      closeSync(fd);
-      fd = -1;
       renameSync(tmp, path);
-      fsyncDir(dirname(path));
     } catch (e) {
       if (fd >= 0) closeSync(fd);
       try {
         unlinkSync(tmp);
       } catch {
-        // already renamed or never created
+        // never created
       }
-      throw ioError('cannot write', basename(path), e);
+      throw ioError('cannot write', `${basename(path)}.tmp`, e);
     }
-    return buf.length;
+    try {
+      fsyncDir(dirname(path));
+    } catch (e) {
+      return { fd, size: buf.length, dirSyncError: e as Error };
+    }
+    return { fd, size: buf.length, dirSyncError: null };
   }
 
   get sizeBytes(): number {
@@ -252,7 +265,7 @@ export class Journal {
 
   /** Appends one transaction and makes it durable. On failure the file is as before and DbError is thrown. */
   append(rec: TransactionRecord): void {
-    if (this.broken) throw new DbError('I/O error', `journal ${this.path} is in an unknown state after a failed write (${this.broken.message}); restart to recover`);
+    if (this.broken) throw new DbError('I/O error', `journal ${this.path} is in an unknown state after a failed write or sync (${this.broken.message}); restart to recover`);
     const payload = encodeRecord(this.schema, rec);
     if (payload.length > this.maxRecordBytes) {
       throw new DbError('resources exhausted', `transaction needs a ${payload.length}-byte journal record, above the ${this.maxRecordBytes}-byte limit; split it`);
@@ -285,20 +298,23 @@ export class Journal {
     if (payload.length > this.maxRecordBytes) {
       throw new DbError('resources exhausted', `snapshot needs ${payload.length} bytes, above the ${this.maxRecordBytes}-byte record limit`);
     }
-    const size = Journal.writeFileAtomically(this.path, this.schema, [payload], this.nowMs);
-    // The old fd now points at the unlinked old file; switch to the new one.
-    let fd: number;
-    try {
-      fd = openSync(this.path, 'r+');
-    } catch (e) {
-      this.broken = e as Error;
-      throw ioError('cannot reopen compacted journal', this.path, e);
-    }
-    closeSync(this.fd);
+    const { fd, size, dirSyncError } = Journal.replaceFile(this.path, this.schema, [payload], this.nowMs);
+    // The old fd points at the replaced file's inode; from now on append to the new one.
+    const old = this.fd;
     this.fd = fd;
     this.endBytes = size;
     this.baseBytes = size;
     this.records = 1;
+    try {
+      closeSync(old);
+    } catch {
+      // nothing pending on it
+    }
+    if (dirSyncError) {
+      // Until the rename is durable, a crash could bring back the old file and lose later appends.
+      this.broken = dirSyncError;
+      throw ioError('cannot sync the directory of', this.path, dirSyncError);
+    }
   }
 
   close(): void {
