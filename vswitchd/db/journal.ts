@@ -271,16 +271,22 @@ export class Journal {
       throw new DbError('resources exhausted', `transaction needs a ${payload.length}-byte journal record, above the ${this.maxRecordBytes}-byte limit; split it`);
     }
     const buf = frame(payload);
+    let written = false;
     try {
       writeAll(this.fd, buf, this.endBytes);
+      written = true;
       fdatasyncSync(this.fd);
     } catch (e) {
+      // Cut the record off again so a restart does not replay a commit we refused.
       try {
         ftruncateSync(this.fd, this.endBytes);
         fsyncSync(this.fd);
       } catch (e2) {
         this.broken = e2 as Error;
       }
+      // A failed write (ENOSPC) may be retried once space is back; after a failed
+      // fsync the kernel may have dropped dirty pages, so trust nothing more.
+      if (written) this.broken ??= e as Error;
       throw ioError('cannot append to journal', this.path, e);
     }
     this.endBytes += buf.length;
