@@ -61,7 +61,7 @@ export class Database {
   /** The journal's file name inside the database directory. */
   static readonly JOURNAL_FILE = 'conf.journal';
 
-  private tables: MutableTables = new Map();
+  private readonly tables: MutableTables = new Map();
   private txnId = 0;
   private closed = false;
   private readonly listeners = new Set<CommitListener>();

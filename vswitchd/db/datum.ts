@@ -251,17 +251,3 @@ export function datumEquals(a: Datum, b: Datum): boolean {
   }
   return false;
 }
-
-/** The atoms of a datum that are references to rows (keys and values). */
-export function refsOf(col: ColumnSchema, d: Datum, out: (uuid: string, strong: boolean) => void): void {
-  const k = col.type.key;
-  const v = col.type.value;
-  if (d instanceof Map) {
-    for (const [key, val] of d) {
-      if (k.refTable !== undefined) out(key as string, k.refType === 'strong');
-      if (v?.refTable !== undefined) out(val as string, v.refType === 'strong');
-    }
-  } else if (k.refTable !== undefined) {
-    for (const a of datumKeys(d)) out(a as string, k.refType === 'strong');
-  }
-}
