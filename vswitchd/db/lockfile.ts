@@ -1,8 +1,10 @@
 // One writer per database directory: a lock file holding the owner's pid,
 // created with O_EXCL. A lock whose pid is no longer running (the daemon was
-// killed) is stale and taken over, so a crash never blocks the restart.
+// killed), or is our own pid but not taken by this process, is stale and taken
+// over, so a crash never blocks the restart.
 
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DbError } from './errors.js';
 
 function alive(pid: number): boolean {
@@ -13,6 +15,10 @@ function alive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
   }
 }
+
+/** Lock files this process holds: a file naming our own pid but not in here is
+ * left over from an earlier process that had the same pid (a container's pid 1). */
+const heldHere = new Set<string>();
 
 export class LockFile {
   private held = true;
@@ -29,6 +35,7 @@ export class LockFile {
         } finally {
           closeSync(fd);
         }
+        heldHere.add(resolve(path));
         return new LockFile(path);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
@@ -41,7 +48,8 @@ export class LockFile {
       } catch {
         // vanished or unreadable: retry once
       }
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+      const ours = pid === process.pid && !heldHere.has(resolve(path));
+      if (Number.isInteger(pid) && pid > 0 && !ours && alive(pid)) {
         throw new DbError('locked', `database is in use by process ${pid} (lock file ${path}); stop it first`);
       }
       try {
@@ -56,6 +64,7 @@ export class LockFile {
   release(): void {
     if (!this.held) return;
     this.held = false;
+    heldHere.delete(resolve(this.path));
     try {
       unlinkSync(this.path);
     } catch {

@@ -367,6 +367,11 @@ describe('ownership and failures', () => {
     const { db: db2 } = Database.open(dir);
     db2.close();
     expect(existsSync(join(dir, `${Database.JOURNAL_FILE}.lock`))).toBe(false);
+    // Our own pid, left by an earlier incarnation (a container's pid 1): stale too.
+    writeFileSync(join(dir, `${Database.JOURNAL_FILE}.lock`), `${process.pid}\n`);
+    const { db: db3 } = Database.open(dir);
+    expect(() => Database.open(dir)).toThrow(expect.objectContaining({ code: 'locked' }));
+    db3.close();
   });
 
   it('a failed journal write is not a commit', () => {
