@@ -135,10 +135,18 @@ export class Emc<A = unknown> {
     this.hits = this.misses = this.inserts = this.deadEvictions = 0;
   }
 
+  /** Full-key compare, four words per step (xor/or, one branch per step). */
   private sameKey(slot: number, key: Uint32Array): boolean {
     const keys = this.keys;
     const base = slot * KEY_WORDS;
-    for (let i = 0; i < KEY_WORDS; i++) if (keys[base + i] !== key[i]) return false;
+    let i = 0;
+    for (; i + 4 <= KEY_WORDS; i += 4) {
+      const b = base + i;
+      if (((keys[b] ^ key[i]) | (keys[b + 1] ^ key[i + 1]) | (keys[b + 2] ^ key[i + 2]) | (keys[b + 3] ^ key[i + 3])) !== 0) {
+        return false;
+      }
+    }
+    for (; i < KEY_WORDS; i++) if (keys[base + i] !== key[i]) return false;
     return true;
   }
 }
