@@ -28,10 +28,11 @@ export class Subtable<A = unknown> {
   /** Position in the classifier's ranked list (classifier-maintained). */
   rank = 0;
 
+  /** Words per slot: used flag, hash, n masked key words. */
+  private readonly stride: number;
   private capMask: number;
-  private slotHash: Int32Array;
-  /** slot * n + j: masked key word j of the flow in the slot. */
-  private slotKeys: Int32Array;
+  /** slot * stride + (0: used, 1: hash, 2 + j: masked key word j). */
+  private slots: Int32Array;
   private slotFlow: (Megaflow<A> | null)[];
 
   constructor(mask: Uint32Array) {
@@ -50,9 +51,9 @@ export class Subtable<A = unknown> {
         j++;
       }
     }
+    this.stride = n + 2;
     this.capMask = MIN_CAPACITY - 1;
-    this.slotHash = new Int32Array(MIN_CAPACITY);
-    this.slotKeys = new Int32Array(MIN_CAPACITY * n);
+    this.slots = new Int32Array(MIN_CAPACITY * this.stride);
     this.slotFlow = nullArray<A>(MIN_CAPACITY);
   }
 
@@ -95,18 +96,17 @@ export class Subtable<A = unknown> {
     h ^= h >>> 16;
 
     const capMask = this.capMask;
-    const slotHash = this.slotHash;
-    const slotKeys = this.slotKeys;
-    const slotFlow = this.slotFlow;
+    const slots = this.slots;
+    const stride = this.stride;
     let i = h & capMask;
     for (;;) {
-      const f = slotFlow[i];
-      if (f === null) return null;
-      if (slotHash[i] === h) {
-        const base = i * n;
+      const b = i * stride;
+      if (slots[b] === 0) return null;
+      if (slots[b + 1] === h) {
+        const base = b + 2;
         let j = 0;
-        while (j < n && (key[words[j]] & maskWords[j]) === slotKeys[base + j]) j++;
-        if (j === n) return f;
+        while (j < n && (key[words[j]] & maskWords[j]) === slots[base + j]) j++;
+        if (j === n) return this.slotFlow[i];
       }
       i = (i + 1) & capMask;
     }
@@ -163,8 +163,7 @@ export class Subtable<A = unknown> {
   /** Drop every flow (marks none dead; the classifier does). */
   clear(): void {
     this.capMask = MIN_CAPACITY - 1;
-    this.slotHash = new Int32Array(MIN_CAPACITY);
-    this.slotKeys = new Int32Array(MIN_CAPACITY * this.n);
+    this.slots = new Int32Array(MIN_CAPACITY * this.stride);
     this.slotFlow = nullArray<A>(MIN_CAPACITY);
     this.count = 0;
   }
@@ -174,13 +173,15 @@ export class Subtable<A = unknown> {
     const words = this.words;
     const maskWords = this.maskWords;
     const capMask = this.capMask;
+    const slots = this.slots;
+    const stride = this.stride;
     let i = h & capMask;
     for (;;) {
-      if (this.slotFlow[i] === null) return -1;
-      if (this.slotHash[i] === h) {
-        const base = i * n;
+      const b = i * stride;
+      if (slots[b] === 0) return -1;
+      if (slots[b + 1] === h) {
         let j = 0;
-        while (j < n && (key[words[j]] & maskWords[j]) === this.slotKeys[base + j]) j++;
+        while (j < n && (key[words[j]] & maskWords[j]) === slots[b + 2 + j]) j++;
         if (j === n) return i;
       }
       i = (i + 1) & capMask;
@@ -189,45 +190,44 @@ export class Subtable<A = unknown> {
 
   private place(flow: Megaflow<A>, h: number): void {
     const capMask = this.capMask;
+    const slots = this.slots;
+    const stride = this.stride;
     let i = h & capMask;
-    while (this.slotFlow[i] !== null) i = (i + 1) & capMask;
-    this.slotFlow[i] = flow;
-    this.slotHash[i] = h;
-    const n = this.n;
-    const base = i * n;
+    while (slots[i * stride] !== 0) i = (i + 1) & capMask;
+    const b = i * stride;
+    slots[b] = 1;
+    slots[b + 1] = h;
     const key = flow.key;
-    for (let j = 0; j < n; j++) this.slotKeys[base + j] = key[this.words[j]] & this.maskWords[j];
+    for (let j = 0; j < this.n; j++) slots[b + 2 + j] = key[this.words[j]] & this.maskWords[j];
+    this.slotFlow[i] = flow;
   }
 
   /** Linear-probing delete without tombstones (Knuth 6.4 algorithm R). */
   private deleteSlot(i: number): void {
     const capMask = this.capMask;
-    const n = this.n;
+    const stride = this.stride;
+    const slots = this.slots;
     const slotFlow = this.slotFlow;
-    const slotHash = this.slotHash;
-    const slotKeys = this.slotKeys;
     let j = i;
     for (;;) {
       j = (j + 1) & capMask;
-      const f = slotFlow[j];
-      if (f === null) break;
-      const home = slotHash[j] & capMask;
+      if (slots[j * stride] === 0) break;
+      const home = slots[j * stride + 1] & capMask;
       // Leave the entry at j if its home lies cyclically in (i, j].
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;
-      slotFlow[i] = f;
-      slotHash[i] = slotHash[j];
-      slotKeys.copyWithin(i * n, j * n, j * n + n);
+      slots.copyWithin(i * stride, j * stride, j * stride + stride);
+      slotFlow[i] = slotFlow[j];
       i = j;
     }
+    slots[i * stride] = 0;
     slotFlow[i] = null;
   }
 
   private resize(cap: number): void {
     const old = this.slotFlow;
     this.capMask = cap - 1;
-    this.slotHash = new Int32Array(cap);
-    this.slotKeys = new Int32Array(cap * this.n);
+    this.slots = new Int32Array(cap * this.stride);
     this.slotFlow = nullArray<A>(cap);
     for (const f of old) if (f !== null) this.place(f, f.hash);
   }
