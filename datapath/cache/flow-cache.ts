@@ -24,6 +24,24 @@ export interface FlowCacheOptions extends ClassifierOptions {
   emcSeed?: number;
 }
 
+export interface FlowCacheStats {
+  flows: number;
+  flowLimit: number;
+  /** Subtables (distinct masks). */
+  masks: number;
+  emcHits: number;
+  megaflowHits: number;
+  misses: number;
+  lookups: number;
+  /** Subtables searched per classifier lookup, on average (OVS "avg. subtable lookups per megaflow hit", over hits and misses). */
+  masksHitPerPacket: number;
+  emcEntries: number;
+  /** Live EMC entries (walks the EMC). */
+  emcUsed: number;
+  emcInserts: number;
+  subtableReorders: number;
+}
+
 export class FlowCache<A = unknown> {
   readonly classifier: Classifier<A>;
   /** Null when disabled. */
@@ -79,6 +97,11 @@ export class FlowCache<A = unknown> {
    * Throws FlowCacheError ERR_FLOW_LIMIT when full.
    */
   put(key: Uint32Array, mask: Uint32Array, actions: A, ufid = ''): Megaflow<A> {
+    if (ufid !== '') {
+      // A ufid names one flow (OVS rejects a second put with EEXIST).
+      const named = this.byUfid.get(ufid);
+      if (named !== undefined && !named.dead) return named;
+    }
     const flow = new Megaflow<A>(key, mask, actions, ufid);
     const got = this.classifier.insert(flow);
     if (got === flow && ufid !== '') this.byUfid.set(ufid, flow);
@@ -126,6 +149,26 @@ export class FlowCache<A = unknown> {
 
   get count(): number {
     return this.classifier.count;
+  }
+
+  /** Counters and sizes for dpctl/show-style output and metrics (JSON-able). */
+  stats(): FlowCacheStats {
+    const c = this.classifier;
+    const emc = this.emc;
+    return {
+      flows: c.count,
+      flowLimit: c.flowLimit,
+      masks: c.subtableCount,
+      emcHits: this.emcHits,
+      megaflowHits: this.megaflowHits,
+      misses: this.misses,
+      lookups: this.emcHits + this.megaflowHits + this.misses,
+      masksHitPerPacket: c.lookups === 0 ? 0 : c.subtablesSearched / c.lookups,
+      emcEntries: emc === null ? 0 : emc.entries,
+      emcUsed: emc === null ? 0 : emc.count,
+      emcInserts: emc === null ? 0 : emc.inserts,
+      subtableReorders: c.reorders,
+    };
   }
 
   /** Account one packet of `bytes` bytes to `flow` (OVS dp_netdev_flow_used). */

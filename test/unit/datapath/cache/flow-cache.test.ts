@@ -91,4 +91,31 @@ describe('FlowCache', () => {
     fc.hit(f, 1500, 0x10, 1005);
     expect([f.packets, f.bytes, f.tcpFlags, f.usedMs]).toEqual([2, 1560, 0x12, 1005]);
   });
+
+  it('a ufid names one live flow; stats() reports counters', () => {
+    const fc = new FlowCache<string>();
+    const a = fc.put(pkt(1, 1), mask(32), 'a', 'u1');
+    expect(fc.put(pkt(2, 2), mask(32), 'b', 'u1')).toBe(a);
+    expect(fc.count).toBe(1);
+    fc.del(a);
+    const b = fc.put(pkt(2, 2), mask(32), 'b', 'u1');
+    expect(b).not.toBe(a);
+    expect(fc.getByUfid('u1')).toBe(b);
+    fc.lookup(pkt(2, 2));
+    fc.lookup(pkt(2, 2));
+    fc.lookup(pkt(3, 3));
+    expect(fc.stats()).toMatchObject({
+      flows: 1,
+      flowLimit: 200_000,
+      masks: 1,
+      emcHits: 1,
+      megaflowHits: 1,
+      misses: 1,
+      lookups: 3,
+      masksHitPerPacket: 1,
+      emcEntries: 8192,
+      emcUsed: 1,
+    });
+    expect(JSON.parse(JSON.stringify(fc.stats())).flows).toBe(1);
+  });
 });
