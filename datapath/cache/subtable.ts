@@ -78,23 +78,7 @@ export class Subtable<A = unknown> {
     const n = this.n;
     const words = this.words;
     const maskWords = this.maskWords;
-    // Inline hashMasked with the compact mask (same result as hashOf()).
-    let h = 0;
-    for (let j = 0; j < n; j++) {
-      let w = Math.imul(key[words[j]] & maskWords[j], 0xcc9e2d51);
-      w = (w << 15) | (w >>> 17);
-      w = Math.imul(w, 0x1b873593);
-      h ^= w;
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    }
-    h ^= n << 2;
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-
+    const h = hashMasked(key, this.mask, words, n, 0);
     const capMask = this.capMask;
     const slots = this.slots;
     const stride = this.stride;

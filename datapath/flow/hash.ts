@@ -67,6 +67,8 @@ export function hashKey(key: Uint32Array, basis: number): number {
 /**
  * Hash of `key & mask` over the `n` word indices in `words` (the nonzero
  * words of `mask`). Equal masked keys hash equal whatever the unmasked bits.
+ * Two murmur lanes (even and odd positions) halve the dependency chain; the
+ * classifier computes this once per subtable searched.
  */
 export function hashMasked(
   key: Uint32Array,
@@ -75,10 +77,18 @@ export function hashMasked(
   n: number,
   basis: number,
 ): number {
-  let h = basis | 0;
-  for (let i = 0; i < n; i++) {
-    const w = words[i];
-    h = hashAdd(h, key[w] & mask[w]);
+  let a = basis | 0;
+  let b = (basis ^ 0x5bd1e995) | 0;
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const w0 = words[i];
+    const w1 = words[i + 1];
+    a = hashAdd(a, key[w0] & mask[w0]);
+    b = hashAdd(b, key[w1] & mask[w1]);
   }
-  return hashFinish(h, n);
+  if (i < n) {
+    const w = words[i];
+    a = hashAdd(a, key[w] & mask[w]);
+  }
+  return hashFinish(hashAdd(a, b), n);
 }
