@@ -128,6 +128,15 @@ export class Classifier<A = unknown> {
     return st === null ? null : st.find(key);
   }
 
+  /**
+   * The mask array shared by the installed flows with this mask, or null;
+   * FlowCache.put passes it to new flows so a subtable's flows share one mask.
+   */
+  sharedMask(mask: Uint32Array): Uint32Array | null {
+    const st = this.subtableFor(mask);
+    return st === null ? null : st.mask;
+  }
+
   /** Replace the actions of the flow with this mask and masked key; returns it or null. */
   modify(key: Uint32Array, mask: Uint32Array, actions: A): Megaflow<A> | null {
     const f = this.find(key, mask);

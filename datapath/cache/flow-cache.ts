@@ -102,7 +102,9 @@ export class FlowCache<A = unknown> {
       const named = this.byUfid.get(ufid);
       if (named !== undefined && !named.dead) return named;
     }
-    const flow = new Megaflow<A>(key, mask, actions, ufid);
+    const shared = this.classifier.sharedMask(mask);
+    const flow =
+      shared === null ? new Megaflow<A>(key, mask, actions, ufid) : new Megaflow<A>(key, shared, actions, ufid, true);
     const got = this.classifier.insert(flow);
     if (got === flow && ufid !== '') this.byUfid.set(ufid, flow);
     return got;

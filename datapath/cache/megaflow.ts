@@ -33,7 +33,12 @@ export class Megaflow<A = unknown> {
   /** Hash of the masked key in its subtable (classifier-private). */
   hash = 0;
 
-  constructor(key: Uint32Array, mask: Uint32Array, actions: A, ufid = '') {
+  /**
+   * `key` is masked and copied. `mask` is copied unless `shareMask`: then the
+   * array itself is kept (the classifier shares one mask array among the
+   * flows of a subtable; nobody may mutate it).
+   */
+  constructor(key: Uint32Array, mask: Uint32Array, actions: A, ufid = '', shareMask = false) {
     if (key.length !== KEY_WORDS || mask.length !== KEY_WORDS) {
       throw new FlowCacheError(
         'ERR_FLOW_KEY_LENGTH',
@@ -41,9 +46,9 @@ export class Megaflow<A = unknown> {
       );
     }
     const k = new Uint32Array(KEY_WORDS);
-    const m = new Uint32Array(KEY_WORDS);
+    const m = shareMask ? mask : new Uint32Array(KEY_WORDS);
     for (let i = 0; i < KEY_WORDS; i++) {
-      m[i] = mask[i];
+      if (!shareMask) m[i] = mask[i];
       k[i] = key[i] & mask[i];
     }
     this.key = k;

@@ -35,9 +35,9 @@ export class Subtable<A = unknown> {
   private slots: Int32Array;
   private slotFlow: (Megaflow<A> | null)[];
 
+  /** `mask` is kept, not copied (the classifier passes a flow's own copy); never mutate it. */
   constructor(mask: Uint32Array) {
-    const m = new Uint32Array(KEY_WORDS);
-    m.set(mask);
+    const m = mask;
     this.mask = m;
     let n = 0;
     for (let i = 0; i < KEY_WORDS; i++) if (m[i] !== 0) n++;

@@ -118,4 +118,16 @@ describe('FlowCache', () => {
     });
     expect(JSON.parse(JSON.stringify(fc.stats())).flows).toBe(1);
   });
+
+  it('flows of one mask share one mask array, owned by the cache', () => {
+    const fc = new FlowCache<string>();
+    const m = mask(24);
+    const a = fc.put(pkt(1, 0x0a000000), m, 'a');
+    const b = fc.put(pkt(2, 0x0a000000), m, 'b');
+    expect(b.mask).toBe(a.mask);
+    expect(a.mask).not.toBe(m);
+    m.fill(0); // the caller's array is not used after put
+    expect(fc.lookup(pkt(2, 0x0a0000ff))).toBe(b);
+    expect(fc.lookup(pkt(2, 0x0a0001ff))).toBeNull();
+  });
 });
