@@ -287,7 +287,7 @@ export function formatAttrFields(attr: string, key: Uint32Array, mask: Uint32Arr
   return out.join(',');
 }
 
-function attrMaskState(attr: string, mask: Uint32Array | null): MaskState {
+export function attrMaskState(attr: string, mask: Uint32Array | null): MaskState {
   let any = false;
   let all = true;
   for (const f of ATTR_FIELDS[attr]) {
@@ -370,7 +370,7 @@ function maskedU32(name: string, v: number, m: number | null): string {
   return m === null || m === 0xffffffff ? `${name}(${hexAlt(v)})` : `${name}(${hexAlt(v)}/${hexAlt(m)})`;
 }
 
-function formatVlanTci(tci: number, mask: number): string {
+export function formatVlanTci(tci: number, mask: number): string {
   const out: string[] = [];
   const vid = tci & 0xfff;
   const vidM = mask & 0xfff;
@@ -627,7 +627,7 @@ export function parseAttrFields(c: OdpCursor, attr: string, key: Uint32Array, ma
   }
 }
 
-function valueAndMask(c: OdpCursor, max: number, what: string): [number, number] {
+export function valueAndMask(c: OdpCursor, max: number, what: string): [number, number] {
   const pos = c.pos;
   const raw = c.value();
   const slash = raw.indexOf('/');
@@ -664,7 +664,7 @@ function parseVlan(c: OdpCursor): [number, number] {
   return [vid | (pcp << 13) | (cfi ? VLAN_CFI : 0), vidM | (pcpM << 13) | VLAN_CFI];
 }
 
-function parseMplsAttr(c: OdpCursor, key: Uint32Array, mask: Uint32Array): void {
+export function parseMplsAttr(c: OdpCursor, key: Uint32Array, mask: Uint32Array): void {
   let i = -1;
   const at0 = c.pos;
   for (;;) {
