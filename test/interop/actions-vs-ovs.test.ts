@@ -1,0 +1,175 @@
+// Real peer: Open vSwitch 3.1's own datapath executes the same action lists on
+// the same frames. A private ovsdb-server + ovs-vswitchd (dummy datapath and
+// ports, revalidators paused) gets an exact-match datapath flow whose key is
+// tsvs's formatFlowKey() of the frame and whose actions are the ODP text; the
+// frame goes in with netdev-dummy/receive and comes out in the ports'
+// tx_pcap files. tsvs parses the same text, compiles and executes it; the
+// bytes on every port must be identical. (push_mpls/pop_mpls/dec_ttl are not
+// parseable by OVS 3.1's dpctl, so they are covered by the unit tests only.)
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseActions } from '../../datapath/actions/odp-actions.js';
+import { extractFlow } from '../../datapath/flow/extract.js';
+import { newKey, newLayout } from '../../datapath/flow/key.js';
+import { formatFlowKey } from '../../datapath/flow/odp.js';
+import { MAC_A, MAC_B, arp, eth, icmp4, icmp6, ipv4, ipv6, mpls, nd, sctp, tcp, udp } from '../unit/datapath/actions/frames.js';
+import { runActions } from '../unit/datapath/actions/run-actions.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsvs-ovs-actions-'));
+const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+const ctl = join(dir, 'vswitchd.ctl');
+const OUT_PORTS = ['p2', 'p3'];
+const portNo: Record<string, number> = {};
+const seen: Record<string, number> = {};
+
+function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+const appctl = (...args: string[]) => run('ovs-appctl', ['-t', ctl, ...args]);
+
+function pcapRecords(file: string): Buffer[] {
+  if (!existsSync(file)) return [];
+  const d = readFileSync(file);
+  const out: Buffer[] = [];
+  for (let o = 24; o + 16 <= d.length; ) {
+    const n = d.readUInt32LE(o + 8);
+    if (o + 16 + n > d.length) break;
+    out.push(d.subarray(o + 16, o + 16 + n));
+    o += 16 + n;
+  }
+  return out;
+}
+
+beforeAll(() => {
+  run('ovsdb-tool', ['create', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema']);
+  run('ovsdb-server', [
+    `--remote=punix:${join(dir, 'db.sock')}`,
+    `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
+    `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
+    `--log-file=${join(dir, 'ovsdb.log')}`,
+    '--detach',
+    join(dir, 'conf.db'),
+  ]);
+  run('ovs-vswitchd', [
+    `unix:${join(dir, 'db.sock')}`,
+    '--enable-dummy=override',
+    '--disable-system',
+    `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`,
+    `--unixctl=${ctl}`,
+    `--log-file=${join(dir, 'vswitchd.log')}`,
+    '--detach',
+  ]);
+  const vsctl = ['--db=unix:' + join(dir, 'db.sock'), '--timeout=10'];
+  run('ovs-vsctl', [...vsctl, 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=dummy', 'fail-mode=secure']);
+  run('ovs-vsctl', [...vsctl, 'add-port', 'br0', 'p1', '--', 'set', 'interface', 'p1', 'type=dummy']);
+  for (const p of OUT_PORTS) run('ovs-vsctl', [...vsctl, 'add-port', 'br0', p, '--', 'set', 'interface', p, 'type=dummy', `options:tx_pcap=${join(dir, p + '.pcap')}`]);
+  for (const m of appctl('dpctl/show').matchAll(/port (\d+): (\S+)/g)) portNo[m[2]] = Number(m[1]);
+  for (const p of OUT_PORTS) seen[p] = 0;
+  // Keep ofproto's revalidators from replacing the hand-installed flows.
+  appctl('revalidator/pause');
+}, 30000);
+
+afterAll(() => {
+  for (const name of ['ovs-vswitchd.pid', 'ovsdb-server.pid']) {
+    const f = join(dir, name);
+    if (existsSync(f)) {
+      try {
+        process.kill(Number(readFileSync(f, 'utf8').trim()), 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function ovsExecute(frame: number[], actions: string): Promise<Record<string, string[]>> {
+  const key = newKey();
+  extractFlow(Uint8Array.from(frame), 0, frame.length, portNo.p1, key, newLayout());
+  appctl('dpctl/del-flows');
+  appctl('dpctl/add-flow', formatFlowKey(key), actions);
+  appctl('netdev-dummy/receive', 'p1', Buffer.from(frame).toString('hex'));
+  // The dummy datapath runs in the main thread: wait until the flow has been hit.
+  for (let i = 0; i < 100 && !/packets:1/.test(appctl('dpctl/dump-flows')); i++) await new Promise((r) => setTimeout(r, 20));
+  expect(appctl('dpctl/dump-flows')).toMatch(/packets:1/);
+  const out: Record<string, string[]> = {};
+  for (const p of OUT_PORTS) {
+    const recs = pcapRecords(join(dir, p + '.pcap'));
+    out[p] = recs.slice(seen[p]).map((b) => b.toString('hex'));
+    seen[p] = recs.length;
+  }
+  return out;
+}
+
+function tsvsExecute(frame: number[], actions: string): Record<string, string[]> {
+  const r = runActions(frame, parseActions(actions));
+  const out: Record<string, string[]> = {};
+  for (const p of OUT_PORTS) out[p] = r.outputs.filter((o) => o.port === portNo[p]).map((o) => o.bytes.toString('hex'));
+  return out;
+}
+
+const P4 = { v6: false, src: '10.0.0.1', dst: '10.0.0.2' };
+const P6 = { v6: true, src: 'fe80::1', dst: 'fe80::2' };
+const tcp4 = eth(MAC_B, MAC_A, 0x0800).concat(ipv4('10.0.0.1', '10.0.0.2', 6, tcp(P4, 1234, 80, [1, 2, 3]), { tos: 0x10 }));
+const udp4 = eth(MAC_B, MAC_A, 0x0800).concat(ipv4('10.0.0.1', '10.0.0.2', 17, udp(P4, 53, 5353, [1, 2, 3, 4])));
+const udp4nocsum = eth(MAC_B, MAC_A, 0x0800).concat(ipv4('10.0.0.1', '10.0.0.2', 17, udp(P4, 53, 5353, [1, 2, 3, 4], true)));
+const icmpv4 = eth(MAC_B, MAC_A, 0x0800).concat(ipv4('10.0.0.1', '10.0.0.2', 1, icmp4(8, 0)));
+const sctp4 = eth(MAC_B, MAC_A, 0x0800).concat(ipv4('10.0.0.1', '10.0.0.2', 132, sctp(5000, 6000, [0, 1, 0, 4, 9, 9, 9, 9])));
+const tcp6 = eth(MAC_B, MAC_A, 0x86dd).concat(ipv6('fe80::1', 'fe80::2', 6, tcp(P6, 1, 2, [7]), { tclass: 0x20, label: 0x12345 }));
+const udp6 = eth(MAC_B, MAC_A, 0x86dd).concat(ipv6('fe80::1', 'fe80::2', 17, udp(P6, 3, 4, [8, 9])));
+const echo6 = eth(MAC_B, MAC_A, 0x86dd).concat(ipv6('fe80::1', 'fe80::2', 58, icmp6(P6, 128, 0, [0, 1, 0, 1])));
+const NSP = { v6: true, src: 'fe80::1', dst: 'ff02::1:ff00:2' };
+const ns = eth(MAC_B, MAC_A, 0x86dd).concat(ipv6('fe80::1', 'ff02::1:ff00:2', 58, nd(NSP, 135, 'fe80::2', MAC_A), { hlim: 255 }));
+const arpReq = eth(MAC_B, MAC_A, 0x0806).concat(arp(1, MAC_A, '10.0.0.1', [0, 0, 0, 0, 0, 0], '10.0.0.2'));
+const tagged = eth(MAC_B, MAC_A, 0x0800, [[0x8100, 0x2000 | 10]]).concat(tcp4.slice(14));
+const mplsFrame = eth(MAC_B, MAC_A, 0x8847).concat(mpls(100, 1, true, 64), tcp4.slice(14));
+
+const CASES: [string, number[], string][] = [
+  ['set(eth)', tcp4, 'set(eth(src=0a:bb:cc:dd:ee:ff,dst=02:00:00:00:00:09)),2'],
+  ['set(ipv4) exact over TCP', tcp4, 'set(ipv4(src=192.168.1.10,dst=172.16.0.9,proto=6,tos=0x20,ttl=9,frag=no)),2'],
+  ['set(ipv4) masked src, ttl over UDP', udp4, 'set(ipv4(src=10.9.8.0/255.255.255.0,ttl=3)),2'],
+  ['set(ipv4) on UDP without checksum', udp4nocsum, 'set(ipv4(dst=1.2.3.4)),2'],
+  ['set(ipv4) tos masked over ICMP', icmpv4, 'set(ipv4(tos=0x4/0xfc)),2'],
+  ['set(tcp)', tcp4, 'set(tcp(src=4321,dst=8080)),2'],
+  ['set(udp) masked', udp4, 'set(udp(dst=53/0xff)),2'],
+  ['set(sctp)', sctp4, 'set(sctp(src=7000,dst=9)),2'],
+  ['set(icmp)', icmpv4, 'set(icmp(type=0,code=3)),2'],
+  ['set(ipv6) addresses over TCP', tcp6, 'set(ipv6(src=2001:db8::1,dst=2001:db8:ffff::abcd)),2'],
+  ['set(ipv6) label/tclass/hlimit over UDP', udp6, 'set(ipv6(label=0xabcde,tclass=0x28,hlimit=3)),2'],
+  ['set(ipv6) src over ICMPv6', echo6, 'set(ipv6(src=fe80::99)),2'],
+  ['set(icmpv6)', echo6, 'set(icmpv6(type=129,code=0)),2'],
+  ['set(nd)', ns, 'set(nd(target=fe80::99,sll=0a:bb:cc:dd:ee:ff)),2'],
+  ['set(arp)', arpReq, 'set(arp(sip=10.0.0.2,tip=10.0.0.1,op=2,sha=0a:bb:cc:dd:ee:ff,tha=02:00:00:00:00:01)),2'],
+  ['set(mpls)', mplsFrame, 'set(mpls(label=200,tc=3,ttl=9,bos=1)),2'],
+  ['push_vlan', tcp4, 'push_vlan(vid=10,pcp=5),2'],
+  ['push_vlan 802.1ad over a tag', tagged, 'push_vlan(tpid=0x88a8,vid=100,pcp=0),2'],
+  ['pop_vlan', tagged, 'pop_vlan,2'],
+  ['clone leaves the packet unchanged', tcp4, 'clone(set(tcp(dst=1)),push_vlan(vid=1,pcp=0),2),3'],
+  ['sample 100%', udp4, 'sample(sample=100.0%,actions(set(udp(src=1)),3)),2'],
+  ['sample 0%', udp4, 'sample(sample=0.0%,actions(3)),2'],
+  ['trunc applies to the next output', tcp4, 'trunc(20),2,3'],
+  ['several outputs with rewrites between', tcp4, '2,set(ipv4(ttl=1)),3,push_vlan(vid=7,pcp=0),2'],
+];
+
+describe('datapath actions: tsvs executor vs OVS 3.1 dummy datapath', () => {
+  for (const [name, frame, actions] of CASES) {
+    it(`${name}: ${actions}`, async () => {
+      const ovs = await ovsExecute(frame, actions);
+      const mine = tsvsExecute(frame, actions);
+      expect(mine).toEqual(ovs);
+      expect(Object.values(ovs).flat().length).toBeGreaterThan(0);
+    });
+  }
+  it('OVS prints the installed flows as tsvs does', () => {
+    const key = newKey();
+    extractFlow(Uint8Array.from(tcp6), 0, tcp6.length, portNo.p1, key, newLayout());
+    appctl('dpctl/del-flows');
+    const acts = 'set(ipv6(label=0xabcde,tclass=0x28,hlimit=3)),push_vlan(tpid=0x88a8,vid=100,pcp=0),sample(sample=25.0%,actions(2)),trunc(64),3';
+    appctl('dpctl/add-flow', formatFlowKey(key), acts);
+    const line = appctl('dpctl/dump-flows').split('\n').find((l) => l.includes('actions:'))!;
+    expect(line.replace(/, packets:.*actions:/, ' actions:')).toBe(`${formatFlowKey(key)} actions:${acts}`);
+  });
+});
