@@ -303,9 +303,11 @@ export function attrMaskState(attr: string, mask: Uint32Array | null): MaskState
 const TCP_FLAG_NAMES = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr', 'ns'];
 const TCP_FLAGS_MAX = 0x0fff;
 
-function tcpFlagName(bit: number): string {
+/** OVS packet_tcp_flag_to_string(): the three reserved bits print as [200], [400], [800]. */
+function tcpFlagName(bit: number): string | null {
   const i = 31 - Math.clz32(bit);
-  return i < TCP_FLAG_NAMES.length ? TCP_FLAG_NAMES[i] : `0x${bit.toString(16)}`;
+  if (i < TCP_FLAG_NAMES.length) return TCP_FLAG_NAMES[i];
+  return bit <= 0x800 ? `[${bit.toString(16)}]` : null;
 }
 
 /** OVS format_flags(): names joined by '|', unnamed bits as one hex number, 0 as "0". */
@@ -315,7 +317,8 @@ function formatTcpFlags(flags: number): string {
   let badBits = 0;
   for (let f = flags; f !== 0; f &= f - 1) {
     const bit = f & -f;
-    if (31 - Math.clz32(bit) < TCP_FLAG_NAMES.length) names.push(tcpFlagName(bit));
+    const name = tcpFlagName(bit);
+    if (name !== null) names.push(name);
     else badBits |= bit;
   }
   if (badBits) names.push(`0x${badBits.toString(16)}`);
@@ -329,7 +332,7 @@ function formatTcpFlagsMasked(flags: number, mask: number): string {
   let s = '';
   for (let m = mask; m !== 0; m &= m - 1) {
     const bit = m & -m;
-    s += (flags & bit ? '+' : '-') + tcpFlagName(bit);
+    s += (flags & bit ? '+' : '-') + (tcpFlagName(bit) ?? '[Unknown]');
   }
   return s;
 }
@@ -340,13 +343,14 @@ function parseTcpFlags(text: string, pos: number): [number, number] {
   const bitOf = (name: string): number => {
     const i = TCP_FLAG_NAMES.indexOf(name);
     if (i >= 0) return 1 << i;
+    if (name === '[200]' || name === '[400]' || name === '[800]') return parseInt(name.slice(1, 4), 16);
     if (/^0x[0-9a-fA-F]+$/.test(name)) return parseInt(name.slice(2), 16) & TCP_FLAGS_MAX;
     return bad('tcp_flags', name, pos);
   };
   if (text.startsWith('+') || text.startsWith('-')) {
     let flags = 0;
     let mask = 0;
-    const re = /([+-])([a-z]+|0x[0-9a-fA-F]+)/gy;
+    const re = /([+-])([a-z]+|\[[0-9a-f]+\]|0x[0-9a-fA-F]+)/gy;
     let m: RegExpExecArray | null;
     let at = 0;
     while ((m = re.exec(text)) !== null) {
@@ -387,10 +391,17 @@ function formatEthType(v: number, m: number | null): string {
   return m === null || m === 0xffff ? `eth_type(${h(v)})` : `eth_type(${h(v)}/${h(m)})`;
 }
 
-/** Number of MPLS label stack entries the key holds (up to bottom of stack, at most 3). */
+/**
+ * Number of MPLS label stack entries printed, as OVS's flow_count_mpls_labels():
+ * up to bottom of stack, else the count of non-zero entries.
+ */
 function mplsDepth(key: Uint32Array): number {
-  for (let i = 0; i < 3; i++) if (key[W_MPLS0 + i] & 0x100) return i + 1;
-  return 3;
+  let n = 0;
+  for (let i = 0; i < 3; i++) {
+    if (key[W_MPLS0 + i] & 0x100) return i + 1;
+    if (key[W_MPLS0 + i] !== 0) n++;
+  }
+  return n;
 }
 
 function formatMpls(key: Uint32Array, mask: Uint32Array | null, n: number): string | null {
@@ -444,7 +455,8 @@ function formatL3(key: Uint32Array, mask: Uint32Array | null, out: string[]): vo
   } else if (type === ETH_TYPE_ARP) {
     attr('arp');
   } else if (type === ETH_TYPE_MPLS || type === ETH_TYPE_MPLS_MCAST) {
-    const s = formatMpls(key, mask, mplsDepth(key));
+    const n = mplsDepth(key);
+    const s = n === 0 ? null : formatMpls(key, mask, n);
     if (s !== null) out.push(s);
   }
 }

@@ -15,8 +15,9 @@ import { formatActions, parseActions } from '../../datapath/actions/odp-actions.
 import type { DpAction, SetAttr } from '../../datapath/actions/types.js';
 import { SET_WRITABLE } from '../../datapath/actions/compile.js';
 import { extractFlow } from '../../datapath/flow/extract.js';
+import * as K from '../../datapath/flow/key.js';
 import { KEY_WORDS, newKey, newLayout } from '../../datapath/flow/key.js';
-import { formatFlowKey } from '../../datapath/flow/odp.js';
+import { formatFlowKey, parseFlowKey } from '../../datapath/flow/odp.js';
 import { MAC_A, MAC_B, arp, eth, icmp4, icmp6, ipv4, ipv6, mpls, nd, sctp, tcp, udp } from '../unit/datapath/actions/frames.js';
 import { runActions } from '../unit/datapath/actions/run-actions.js';
 
@@ -255,4 +256,62 @@ describe('randomised action lists: tsvs vs OVS 3.1', () => {
     }
     expect(failures.slice(0, 3).join('\n')).toBe('');
   }, 600000);
+});
+
+describe('megaflow keys with random masks: formatFlowKey vs OVS 3.1 dpctl/dump-flows', () => {
+  const frames = [tcp4, udp4, icmpv4, sctp4, tcp6, udp6, echo6, ns, arpReq, tagged, mplsFrame];
+  let seed = Number(process.env.SEED ?? 0xf00d);
+  const rnd = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed;
+  };
+  it('prints every installed megaflow exactly as OVS does', () => {
+    const failures: string[] = [];
+    for (let i = 0; i < Number(process.env.N ?? 60); i++) {
+      const frame = frames[rnd() % frames.length];
+      const key = newKey();
+      extractFlow(Uint8Array.from(frame), 0, frame.length, portNo.p1, key, newLayout());
+      const mask = new Uint32Array(KEY_WORDS);
+      for (let w = 0; w < KEY_WORDS; w++) {
+        const r = rnd() % 3;
+        mask[w] = r === 0 ? 0 : r === 1 ? 0xffffffff : rnd();
+      }
+      // What OVS insists on for a megaflow: exact in_port/recirc_id/ethertype/
+      // VLAN TPIDs, exact IP protocol and fragment state; no other metadata.
+      mask[K.W_IN_PORT] = mask[K.W_RECIRC_ID] = 0xffffffff;
+      mask[K.W_SKB_MARK] = mask[K.W_DP_HASH] = 0;
+      mask[K.W_ETH_TYPE] = 0xffff;
+      mask[K.W_VLAN0] |= 0xffff1000;
+      mask[K.W_VLAN1] |= 0xffff1000;
+      mask[K.W_NW_PROTO_TOS_TTL_FRAG] = (mask[K.W_NW_PROTO_TOS_TTL_FRAG] | 0xff000003) & 0xffffff03;
+      mask[K.W_TCP_FLAGS] &= 0xfff;
+      mask[K.W_IPV6_LABEL] &= 0xfffff;
+      mask[K.W_TP_PORTS] &= key[K.W_NW_PROTO_TOS_TTL_FRAG] >>> 24 === 1 || key[K.W_NW_PROTO_TOS_TTL_FRAG] >>> 24 === 58 ? 0x00ff00ff : 0xffffffff;
+      // dpif-netdev also wants the L4 attribute present (non-zero mask) when the
+      // protocol is exact, although its own printout omits a wildcarded one.
+      mask[K.W_TP_PORTS] |= 0x00010000;
+      if (key[K.W_TP_PORTS] === 135 << 16) {
+        // ...and ND fields only under an exact ICMPv6 type and code.
+        mask[K.W_TP_PORTS] = 0x00ff00ff;
+        mask[K.W_ND_TARGET] |= 1;
+      }
+      // OVS always matches the MPLS bottom-of-stack bits (flow_count_mpls_labels()).
+      for (let i = 0; i < 3; i++) mask[K.W_MPLS0 + i] |= 0x100;
+      for (let w = 0; w < KEY_WORDS; w++) key[w] &= mask[w];
+      const text = formatFlowKey(key, mask);
+      appctl('dpctl/del-flows');
+      try {
+        appctl('dpctl/add-flow', text, '2');
+      } catch (e) {
+        failures.push(`OVS rejected ${text}: ${(e as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      const line = appctl('dpctl/dump-flows').split('\n').find((l) => l.includes(`in_port(${portNo.p1})`)) ?? '';
+      const printed = line.replace(/, packets:.*$/, '');
+      if (printed !== text) failures.push(`tsvs ${text}\n   ovs ${printed}`);
+      const back = parseFlowKey(printed);
+      if (formatFlowKey(back.key, back.mask) !== printed) failures.push(`round trip of ${printed}`);
+    }
+    expect(failures.slice(0, 4).join('\n')).toBe('');
+  }, 60000);
 });
