@@ -109,7 +109,10 @@ export interface ActionContext {
   output(portNo: number, buf: Uint8Array, off: number, len: number): void;
   /** Hand the frame to userspace (upcall); cookie is null when the action has none. */
   userspace(inPort: number, buf: Uint8Array, off: number, len: number, cookie: Uint8Array | null, key: Uint32Array, pid: number): void;
-  /** A uniformly distributed u32 (injectable for tests). */
+  /**
+   * 32 uniformly distributed random bits (injectable for tests); read as u32.
+   * Returning them as a signed int32 (e.g. from Math.imul) keeps V8 from boxing.
+   */
   random(): number;
   readonly stats: ActionStats;
 }
@@ -131,7 +134,14 @@ let fsTop = 0;
 const SCRATCH_SLOTS = MAX_NESTING + 4;
 /** A scratch slot leaves headroom on both sides so a copy can grow either way. */
 const SCRATCH_SLOT_BYTES = HEADROOM + SLOT_FRAME_MAX + 2 * HEADROOM;
-const scratchBuf = Buffer.alloc(SCRATCH_SLOTS * SCRATCH_SLOT_BYTES);
+const scratchArrayBuffer = new ArrayBuffer(SCRATCH_SLOTS * SCRATCH_SLOT_BYTES);
+const scratchBuf = Buffer.from(scratchArrayBuffer);
+const scratch32 = new Int32Array(scratchArrayBuffer);
+// Buffer.copy() of a sub-range allocates a view per call; frames are copied
+// into scratch four bytes at a time through Int32Array views instead, with the
+// view of the last source ArrayBuffer cached (a new source buffer allocates once).
+let srcArrayBuffer: ArrayBufferLike | null = null;
+let src32: Int32Array<ArrayBufferLike> = new Int32Array(0);
 const scratchKeys: Uint32Array[] = [];
 const scratchLayouts: Int32Array[] = [];
 for (let s = 0; s < SCRATCH_SLOTS; s++) {
@@ -143,8 +153,10 @@ let scratchTop = 0;
 /**
  * Run `program` on frame i of `batch` whose flow key and layout are `key` and
  * `layout`. The frame is rewritten in place (batch.off[i]/len[i] updated after
- * pushes/pops), key and layout follow every rewrite. Returns false when the
- * packet was stopped (dec_ttl expiry) or could not be processed.
+ * pushes/pops), key and layout follow every rewrite, so a caller that needs the
+ * frame's original key (EMC insert, megaflow stats) must use it first or keep a
+ * copy. Returns false when the packet was stopped (dec_ttl expiry) or could not
+ * be processed.
  */
 export function executeActions(
   batch: PacketBatch,
@@ -334,10 +346,11 @@ function runOnCopy(
   scratchTop = s + 1;
   fsTop = f + 1;
   const floor = s * SCRATCH_SLOT_BYTES;
-  const off = floor + HEADROOM;
   const len = fs[o + F_LEN];
   const srcOff = fs[o + F_OFF];
-  buf.copy(scratchBuf, off, srcOff, srcOff + len);
+  // Same alignment modulo 4 as the source, so the word copy lines up.
+  const off = floor + HEADROOM + ((buf.byteOffset + srcOff) & 3);
+  copyToScratch(buf, srcOff, len, off);
   const o2 = f * F_STRIDE;
   fs[o2 + F_OFF] = off;
   fs[o2 + F_LEN] = len;
@@ -353,10 +366,33 @@ function runOnCopy(
   fsTop = f;
 }
 
+/** Copy buf[srcOff, srcOff+len) to scratchBuf[dstOff...]; dstOff must equal the source's absolute offset modulo 4. */
+function copyToScratch(buf: Buffer, srcOff: number, len: number, dstOff: number): void {
+  if (buf.buffer !== srcArrayBuffer) {
+    srcArrayBuffer = buf.buffer;
+    src32 = new Int32Array(buf.buffer, 0, buf.buffer.byteLength >> 2);
+  }
+  let s = srcOff;
+  let d = dstOff;
+  let n = len;
+  while (n > 0 && ((buf.byteOffset + s) & 3) !== 0) {
+    scratchBuf[d++] = buf[s++];
+    n--;
+  }
+  const si = (buf.byteOffset + s) >> 2;
+  const di = d >> 2;
+  const words = n >> 2;
+  for (let k = 0; k < words; k++) scratch32[di + k] = src32[si + k];
+  s += words << 2;
+  d += words << 2;
+  n -= words << 2;
+  while (n-- > 0) scratchBuf[d++] = buf[s++];
+}
+
 // --- byte helpers ------------------------------------------------------------
 
 function rd32(b: Uint8Array, p: number): number {
-  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+  return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
 }
 
 function wr32(b: Uint8Array, p: number, v: number): void {
@@ -367,7 +403,7 @@ function wr32(b: Uint8Array, p: number, v: number): void {
 }
 
 function masked(old: number, value: number, mask: number): number {
-  return ((old & ~mask) | (value & mask)) >>> 0;
+  return (old & ~mask) | (value & mask);
 }
 
 /** Add d to every present header offset after the MAC addresses. */

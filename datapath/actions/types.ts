@@ -31,7 +31,9 @@ export interface DpSet {
 
 /**
  * OVS_ACTION_ATTR_SET_MASKED: field = (field & ~mask) | (key & mask), for the
- * writable fields of `attr` only; a mask bit outside them is an error.
+ * writable fields of `attr` only; a mask bit outside them is an error. Value
+ * bits outside the mask are ignored (OVS's userspace datapath ORs them in, the
+ * Linux datapath rejects them; ofproto never emits them).
  */
 export interface DpSetMasked {
   readonly type: 'set_masked';
