@@ -738,6 +738,12 @@ function parseLevel(c: OdpCursor, key: Uint32Array, mask: Uint32Array, level: nu
       case 'eth':
         parseAttrFields(c, 'eth', key, mask);
         break;
+      case 'packet_type': {
+        // The userspace datapath's explicit root type; tsvs keys are always Ethernet.
+        const pos = c.pos;
+        if (!top || !c.eat('ns=0,id=0)')) throw new OdpParseError('ODP_UNSUPPORTED', 'only packet_type(ns=0,id=0) (Ethernet) is supported', pos);
+        break;
+      }
       case 'eth_type': {
         [lv.ethType, lv.ethTypeMask] = valueAndMask(c, 0xffff, 'eth_type');
         c.expect(')');
