@@ -336,7 +336,9 @@ describe('actions OVS translates from OpenFlow (push/pop_mpls, mpls and ttl rewr
   for (const [name, frame, ofActions] of CASES_OF) {
     it(`${name}: ${ofActions}`, async () => {
       run('ovs-ofctl', ['del-flows', mgmt()]);
-      // Drop datapath flows and ofproto's ukeys, so this frame takes the upcall path again.
+      // Drop the datapath flows (also those installed by hand above) and
+      // ofproto's ukeys, so this frame takes the upcall path again.
+      appctl('dpctl/del-flows');
       appctl('revalidator/purge');
       run('ovs-ofctl', ['add-flow', mgmt(), `in_port=p1,actions=${ofActions}`]);
       appctl('netdev-dummy/receive', 'p1', Buffer.from(frame).toString('hex'));
