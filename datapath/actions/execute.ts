@@ -769,6 +769,13 @@ function setIcmp(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
   buf[p + 1] = nv & 0xff;
   fixCsum16(buf, p + 2, old, nv);
   key[W_TP_PORTS] = ((nv >>> 8) << 16) | (nv & 0xff);
+  // Into or out of a neighbour solicitation/advertisement (code 0): what
+  // extraction reads as ND fields changes with it.
+  if (v6 && (isNdTypeCode(old) || isNdTypeCode(nv))) reextract(buf, o, key, layout);
+}
+
+function isNdTypeCode(typeCode: number): boolean {
+  return typeCode === 135 << 8 || typeCode === 136 << 8;
 }
 
 function setArp(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, stats: ActionStats): void {
@@ -877,7 +884,10 @@ function setMpls(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
     return;
   }
   const p = fs[o + F_OFF] + at;
-  const lse = masked(rd32(buf, p), code[pc + 1], code[pc + 2]);
+  const old = rd32(buf, p);
+  const lse = masked(old, code[pc + 1], code[pc + 2]);
   wr32(buf, p, lse);
   key[W_MPLS0] = lse;
+  // A flipped bottom-of-stack bit changes how many entries extraction reads.
+  if ((old ^ lse) & 0x100) reextract(buf, o, key, layout);
 }
