@@ -1,0 +1,125 @@
+// Datapath actions as the rest of tsvs builds them (ofproto's translation emits
+// these; dpctl text parses into them). Modelled on Open vSwitch's ODP actions
+// (OVS_ACTION_ATTR_*). An empty list means drop. compile.ts turns a list into
+// the flat numeric program the executor runs.
+
+/**
+ * The ODP key attribute a set action writes (OVS_KEY_ATTR_*). Values and
+ * masks are carried in the flow key layout (datapath/flow/key.ts), so the
+ * translator can hand over the very key/mask words it computed.
+ */
+export type SetAttr = 'eth' | 'ipv4' | 'ipv6' | 'tcp' | 'udp' | 'sctp' | 'icmp' | 'icmpv6' | 'arp' | 'nd' | 'mpls';
+
+export const SET_ATTRS: readonly SetAttr[] = ['eth', 'ipv4', 'ipv6', 'tcp', 'udp', 'sctp', 'icmp', 'icmpv6', 'arp', 'nd', 'mpls'];
+
+/** Send the frame to a datapath port. */
+export interface DpOutput {
+  readonly type: 'output';
+  readonly port: number;
+}
+
+/**
+ * OVS_ACTION_ATTR_SET: every writable field of `attr` takes its value from
+ * `key` (KEY_WORDS words; other words are ignored). For ipv4/ipv6 the
+ * proto/frag bits are not writable and are ignored, as in OVS.
+ */
+export interface DpSet {
+  readonly type: 'set';
+  readonly attr: SetAttr;
+  readonly key: Uint32Array;
+}
+
+/**
+ * OVS_ACTION_ATTR_SET_MASKED: field = (field & ~mask) | (key & mask), for the
+ * writable fields of `attr` only; a mask bit outside them is an error. Value
+ * bits outside the mask are ignored (OVS's userspace datapath ORs them in, the
+ * Linux datapath rejects them; ofproto never emits them).
+ */
+export interface DpSetMasked {
+  readonly type: 'set_masked';
+  readonly attr: SetAttr;
+  readonly key: Uint32Array;
+  readonly mask: Uint32Array;
+}
+
+/**
+ * Push an outermost 802.1Q/802.1ad tag. `tci` follows the flow key convention:
+ * the CFI bit (0x1000) must be set to say "tag present" and is written as 0
+ * on the wire, as OVS's eth_push_vlan() does.
+ */
+export interface DpPushVlan {
+  readonly type: 'push_vlan';
+  readonly tpid: number;
+  readonly tci: number;
+}
+
+export interface DpPopVlan {
+  readonly type: 'pop_vlan';
+}
+
+/** Push an MPLS label stack entry (full 32-bit LSE) after the last VLAN tag and set the ethertype (0x8847/0x8848). */
+export interface DpPushMpls {
+  readonly type: 'push_mpls';
+  readonly lse: number;
+  readonly ethertype: number;
+}
+
+/** Remove the top LSE and set the ethertype to `ethertype`. */
+export interface DpPopMpls {
+  readonly type: 'pop_mpls';
+  readonly ethertype: number;
+}
+
+/** Decrement IPv4 TTL / IPv6 hop limit; when it is <= 1 run `actions` instead and stop the packet. */
+export interface DpDecTtl {
+  readonly type: 'dec_ttl';
+  readonly actions: readonly DpAction[];
+}
+
+/** Run `actions` on a copy of the packet with probability `probability` / 0xffffffff. */
+export interface DpSample {
+  readonly type: 'sample';
+  readonly probability: number;
+  readonly actions: readonly DpAction[];
+}
+
+/** Hand the packet to userspace (ofproto) with an opaque cookie. */
+export interface DpUserspace {
+  readonly type: 'userspace';
+  /** OVS's netlink pid; kept for the text form, unused by the userspace datapath. */
+  readonly pid: number;
+  readonly cookie?: Uint8Array;
+}
+
+/** Run `actions` on a copy; the packet itself is unchanged afterwards. */
+export interface DpClone {
+  readonly type: 'clone';
+  readonly actions: readonly DpAction[];
+}
+
+/** Limit the next output (or userspace) action to `maxLen` bytes, as the Linux datapath's OVS_ACTION_ATTR_TRUNC. */
+export interface DpTruncate {
+  readonly type: 'truncate';
+  readonly maxLen: number;
+}
+
+export type DpAction =
+  | DpOutput
+  | DpSet
+  | DpSetMasked
+  | DpPushVlan
+  | DpPopVlan
+  | DpPushMpls
+  | DpPopMpls
+  | DpDecTtl
+  | DpSample
+  | DpUserspace
+  | DpClone
+  | DpTruncate;
+
+/** A probability in percent (0..100) as OVS's u32 fraction (100% = 0xffffffff). */
+export function probabilityFromPercent(percent: number): number {
+  if (!(percent >= 0)) return 0;
+  if (percent >= 100) return 0xffffffff;
+  return Math.round((percent / 100) * 0xffffffff) >>> 0;
+}
