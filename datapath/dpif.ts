@@ -1,0 +1,341 @@
+// The datapath object (OVS's dpif-netdev): ports, the flow cache (EMC +
+// megaflow classifier), the per-batch fast path, upcalls on a miss and the
+// counters that ofproto, appctl and metrics read. Single-threaded: a port's
+// receive loop calls receive() with a whole batch; upcalls are synchronous,
+// so a flow installed for the first packet of a batch serves the rest.
+
+import { compileActions, type ActionProgram } from './actions/compile.js';
+import { ActionStats, executeActions, type ActionContext } from './actions/execute.js';
+import type { DpAction } from './actions/types.js';
+import { FlowCache, type FlowCacheOptions } from './cache/flow-cache.js';
+import type { Megaflow } from './cache/megaflow.js';
+import { extractFlow } from './flow/extract.js';
+import { KEY_WORDS, L_L4, W_NW_PROTO_TOS_TTL_FRAG, W_TCP_FLAGS, newLayout } from './flow/key.js';
+import { DpifError } from './dpif-error.js';
+import { PacketBatch } from './packet-batch.js';
+import type { Port, RxSink } from './ports/port.js';
+
+export type DpFlow = Megaflow<ActionProgram>;
+
+/** What ofproto answers to a miss: actions for this packet and the mask of every field it looked at. */
+export interface UpcallResult {
+  actions: DpAction[];
+  /** Mask to install the megaflow with; null = execute only, install nothing. */
+  mask: Uint32Array | null;
+}
+
+export interface UpcallHandler {
+  /** A frame matched no megaflow. Return null to drop it without installing a flow. */
+  miss(inPort: number, key: Uint32Array, frame: Buffer): UpcallResult | null;
+  /** A userspace() action fired (e.g. a packet-in or a sample). */
+  action?(inPort: number, key: Uint32Array, frame: Buffer, cookie: Uint8Array | null): void;
+}
+
+export interface DatapathOptions extends FlowCacheOptions {
+  name?: string;
+  /** Milliseconds clock for flow 'used' times (injectable for tests). */
+  clock?: () => number;
+  /** u32 random source for sample() (injectable for tests). */
+  random?: () => number;
+}
+
+export interface DatapathStats {
+  /** Frames received from ports. */
+  rxFrames: number;
+  emcHits: number;
+  megaflowHits: number;
+  misses: number;
+  /** Upcalls answered by the handler. */
+  upcalls: number;
+  /** Misses dropped because no handler was set or it failed. */
+  lostUpcalls: number;
+  /** Megaflows not installed because the flow table was full. */
+  flowLimitHits: number;
+  /** Outputs to a port number that does not exist. */
+  outputDrops: number;
+  /** Megaflows installed now. */
+  flows: number;
+  /** Distinct masks (classifier subtables) now. */
+  masks: number;
+  /** Executor counters (short frames, dropped copies, expired TTLs, samples). */
+  actions: ActionStats;
+}
+
+/** Re-entrancy bound: patch ports and packet-outs may nest receive() calls. */
+const MAX_DEPTH = 4;
+/** Highest datapath port number (OpenFlow's OFPP_MAX is 0xffffff00; datapaths stay small). */
+const MAX_PORT_NO = 0xfeff;
+
+/** Per-nesting-depth scratch: frames are processed one at a time, so one key and layout suffice. */
+class Scratch {
+  readonly key = new Uint32Array(KEY_WORDS);
+  readonly layout = newLayout();
+}
+
+export class Datapath implements RxSink {
+  readonly name: string;
+  readonly cache: FlowCache<ActionProgram>;
+  private readonly counters = {
+    rxFrames: 0,
+    upcalls: 0,
+    lostUpcalls: 0,
+    flowLimitHits: 0,
+    outputDrops: 0,
+  };
+
+  private readonly portsByNo: (Port | undefined)[] = [];
+  private readonly portsByName = new Map<string, Port>();
+  /** Ports with queued output in this batch, flushed once at its end. */
+  private readonly dirty: Port[] = [];
+  private readonly dirtyFlags = new Uint8Array(MAX_PORT_NO + 1);
+  private readonly scratch: Scratch[] = [];
+  private readonly oneBatch = new PacketBatch(1);
+  private readonly ctx: DpActionContext;
+  private handler: UpcallHandler | null = null;
+  private depth = 0;
+  private readonly clock: () => number;
+  private started = false;
+
+  constructor(opts: DatapathOptions = {}) {
+    this.name = opts.name ?? 'tsvs';
+    this.cache = new FlowCache<ActionProgram>(opts);
+    this.clock = opts.clock ?? Date.now;
+    this.ctx = new DpActionContext(this, opts.random ?? defaultRandom);
+    for (let d = 0; d < MAX_DEPTH; d++) this.scratch.push(new Scratch());
+  }
+
+  /** Counters for appctl dpctl/show and metrics (the cache's hit counters included). */
+  get stats(): DatapathStats {
+    const c = this.cache;
+    return {
+      ...this.counters,
+      emcHits: c.emcHits,
+      megaflowHits: c.megaflowHits,
+      misses: c.misses,
+      flows: c.count,
+      masks: c.classifier.subtableCount,
+      actions: this.ctx.stats,
+    };
+  }
+
+  // --- ports ------------------------------------------------------------------
+
+  /** Add a port; returns its port number (requested, or the lowest free from 1). */
+  async addPort(port: Port, requestedNo?: number): Promise<number> {
+    if (this.portsByName.has(port.name)) throw new DpifError('EEXIST', `${this.name}: port ${port.name} already exists`);
+    let no = requestedNo ?? 0;
+    if (no) {
+      if (!Number.isInteger(no) || no < 1 || no > MAX_PORT_NO) throw new DpifError('EINVAL', `${this.name}: bad port number ${no}`);
+      if (this.portsByNo[no]) throw new DpifError('EEXIST', `${this.name}: port number ${no} is in use`);
+    } else {
+      no = 1;
+      while (this.portsByNo[no]) no++;
+    }
+    port.portNo = no;
+    this.portsByNo[no] = port;
+    this.portsByName.set(port.name, port);
+    if (this.started) await port.start(this);
+    return no;
+  }
+
+  async delPort(nameOrNo: string | number): Promise<void> {
+    const port = this.port(nameOrNo);
+    if (!port) throw new DpifError('ENOENT', `${this.name}: no port ${nameOrNo}`);
+    this.portsByNo[port.portNo] = undefined;
+    this.portsByName.delete(port.name);
+    await port.stop();
+  }
+
+  port(nameOrNo: string | number): Port | undefined {
+    return typeof nameOrNo === 'number' ? this.portsByNo[nameOrNo] : this.portsByName.get(nameOrNo);
+  }
+
+  ports(): Port[] {
+    return this.portsByNo.filter((p): p is Port => p !== undefined);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const p of this.ports()) await p.start(this);
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    for (const p of this.ports()) await p.stop();
+  }
+
+  setUpcallHandler(handler: UpcallHandler | null): void {
+    this.handler = handler;
+  }
+
+  // --- flows ------------------------------------------------------------------
+
+  /** Install (or replace the actions of) the megaflow key/mask. */
+  flowPut(key: Uint32Array, mask: Uint32Array, actions: DpAction[], ufid = ''): DpFlow {
+    const program = compileActions(actions);
+    const existing = this.cache.get(key, mask);
+    if (existing) {
+      this.cache.modify(key, mask, program);
+      return existing;
+    }
+    return this.cache.put(key, mask, program, ufid);
+  }
+
+  flowGet(key: Uint32Array, mask: Uint32Array): DpFlow | null {
+    return this.cache.get(key, mask);
+  }
+
+  flowDel(key: Uint32Array, mask: Uint32Array): boolean {
+    return this.cache.delMatch(key, mask) !== null;
+  }
+
+  flowDump(): IterableIterator<DpFlow> {
+    return this.cache.dump();
+  }
+
+  flowFlush(): void {
+    this.cache.flush();
+  }
+
+  /** Execute actions on one frame as if it arrived on inPort (packet-out). The frame is copied. */
+  execute(frame: Uint8Array, inPort: number, actions: DpAction[]): void {
+    const program = compileActions(actions);
+    if (this.depth >= MAX_DEPTH) throw new DpifError('ELOOP', `${this.name}: execute nested too deeply`);
+    const s = this.scratch[this.depth++];
+    const b = this.oneBatch;
+    try {
+      b.clear();
+      b.push(frame);
+      extractFlow(b.buf, b.off[0], b.len[0], inPort, s.key, s.layout);
+      this.ctx.inPort = inPort;
+      executeActions(b, 0, s.key, s.layout, program, this.ctx);
+      this.flushDirty();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  // --- fast path ----------------------------------------------------------------
+
+  /** RxSink: process a batch received on port portNo. */
+  receive(portNo: number, batch: PacketBatch): void {
+    if (this.depth >= MAX_DEPTH) {
+      this.counters.lostUpcalls += batch.count;
+      return;
+    }
+    const s = this.scratch[this.depth++];
+    const n = batch.count;
+    const cache = this.cache;
+    const stats = this.counters;
+    const now = this.clock();
+    const ctx = this.ctx;
+    ctx.inPort = portNo;
+    stats.rxFrames += n;
+    const key = s.key;
+    const layout = s.layout;
+    for (let i = 0; i < n; i++) {
+      extractFlow(batch.buf, batch.off[i], batch.len[i], portNo, key, layout);
+      let flow = cache.lookup(key);
+      if (flow === null) {
+        flow = this.upcall(portNo, batch, i, key, layout);
+        if (flow === null) continue;
+      }
+      flow.packets++;
+      flow.bytes += batch.len[i];
+      flow.usedMs = now;
+      if (layout[L_L4] >= 0 && key[W_NW_PROTO_TOS_TTL_FRAG] >>> 24 === 6) flow.tcpFlags |= key[W_TCP_FLAGS];
+      executeActions(batch, i, key, layout, flow.actions, ctx);
+    }
+    this.flushDirty();
+    this.depth--;
+  }
+
+  /** Miss: ask ofproto, install the megaflow it describes, return it (or null: already handled/dropped). */
+  private upcall(portNo: number, batch: PacketBatch, i: number, key: Uint32Array, layout: Int32Array): DpFlow | null {
+    const handler = this.handler;
+    if (handler === null) {
+      this.counters.lostUpcalls++;
+      return null;
+    }
+    let result: UpcallResult | null;
+    try {
+      result = handler.miss(portNo, key, batch.frame(i));
+    } catch {
+      this.counters.lostUpcalls++;
+      return null;
+    }
+    this.counters.upcalls++;
+    if (result === null) return null;
+    const program = compileActions(result.actions);
+    if (result.mask !== null) {
+      if (this.cache.count >= this.cache.classifier.flowLimit) {
+        this.counters.flowLimitHits++;
+      } else {
+        const existing = this.cache.get(key, result.mask);
+        return existing ?? this.cache.put(key, result.mask, program);
+      }
+    }
+    // Not installed: run the actions for this packet only.
+    executeActions(batch, i, key, layout, program, this.ctx);
+    return null;
+  }
+
+  /** Called by the action context for each output. */
+  output(portNo: number, buf: Uint8Array, off: number, len: number): void {
+    const port = this.portsByNo[portNo];
+    if (port === undefined) {
+      this.counters.outputDrops++;
+      return;
+    }
+    port.send(buf, off, len);
+    if (this.dirtyFlags[portNo] === 0) {
+      this.dirtyFlags[portNo] = 1;
+      this.dirty.push(port);
+    }
+  }
+
+  userspace(inPort: number, buf: Uint8Array, off: number, len: number, cookie: Uint8Array | null, key: Uint32Array): void {
+    const h = this.handler;
+    if (h === null || h.action === undefined) {
+      this.counters.lostUpcalls++;
+      return;
+    }
+    const frame = Buffer.from(buf.buffer, buf.byteOffset + off, len);
+    try {
+      h.action(inPort, key, frame, cookie);
+    } catch {
+      this.counters.lostUpcalls++;
+    }
+  }
+
+  private flushDirty(): void {
+    const d = this.dirty;
+    for (let i = 0; i < d.length; i++) {
+      this.dirtyFlags[d[i].portNo] = 0;
+      d[i].flush();
+    }
+    d.length = 0;
+  }
+}
+
+/** The datapath's side of action execution; one per datapath, monomorphic. */
+class DpActionContext implements ActionContext {
+  inPort = 0;
+  readonly stats = new ActionStats();
+  constructor(
+    private readonly dp: Datapath,
+    readonly random: () => number,
+  ) {}
+  output(portNo: number, buf: Uint8Array, off: number, len: number): void {
+    this.dp.output(portNo, buf, off, len);
+  }
+  userspace(inPort: number, buf: Uint8Array, off: number, len: number, cookie: Uint8Array | null, key: Uint32Array, _pid: number): void {
+    this.dp.userspace(inPort, buf, off, len, cookie, key);
+  }
+}
+
+function defaultRandom(): number {
+  return (Math.random() * 0x100000000) >>> 0;
+}
+
