@@ -77,6 +77,7 @@ export function decodeAction(r: WireReader): Action {
   const type = r.u16('action type');
   const len = r.u16('action length');
   if (len < 8 || len % 8 !== 0) throw actErr(OFPBAC.BAD_LEN, `action type ${type}: length ${len} is not a multiple of 8 >= 8`);
+  if (len > r.end - start) throw actErr(OFPBAC.BAD_LEN, `action type ${type}: length ${len} runs past its list`);
   r.pos = start;
   const a = r.sub(len, `action type ${type}`, OFPET.BAD_ACTION, OFPBAC.BAD_LEN);
   a.skip(4, 'action header');
@@ -129,8 +130,10 @@ export function decodeAction(r: WireReader): Action {
 
 /** Decodes an action list filling the whole reader. */
 export function decodeActions(r: WireReader): Action[] {
+  const a = new WireReader(r.buf, r.pos, r.end, OFPET.BAD_ACTION, OFPBAC.BAD_LEN);
   const out: Action[] = [];
-  while (r.remaining > 0) out.push(decodeAction(r));
+  while (a.remaining > 0) out.push(decodeAction(a));
+  r.pos = a.pos;
   return out;
 }
 

@@ -44,6 +44,7 @@ export function decodeInstruction(r: WireReader): Instruction {
   const type = r.u16('instruction type');
   const len = r.u16('instruction length');
   if (len < 8 || len % 8 !== 0) throw instErr(OFPBIC.BAD_LEN, `instruction type ${type}: length ${len} is not a multiple of 8 >= 8`);
+  if (len > r.end - start) throw instErr(OFPBIC.BAD_LEN, `instruction type ${type}: length ${len} runs past the message`);
   r.pos = start;
   const s = r.sub(len, `instruction type ${type}`, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN);
   s.skip(4, 'instruction header');
@@ -76,8 +77,10 @@ export function decodeInstruction(r: WireReader): Instruction {
 }
 
 export function decodeInstructions(r: WireReader): Instruction[] {
+  const s = new WireReader(r.buf, r.pos, r.end, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN);
   const out: Instruction[] = [];
-  while (r.remaining > 0) out.push(decodeInstruction(r));
+  while (s.remaining > 0) out.push(decodeInstruction(s));
+  r.pos = s.pos;
   return out;
 }
 
