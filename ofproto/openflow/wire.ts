@@ -165,10 +165,13 @@ export class WireWriter {
     return this;
   }
 
-  /** Fixed-size NUL-padded string field (truncated to n-1 bytes plus NUL). */
+  /**
+   * Fixed-size NUL-padded string field. A string of exactly n bytes is written
+   * without a NUL (what a peer sent round-trips); longer ones are truncated.
+   */
   str(s: string, n: number): this {
     const b = Buffer.from(s, 'latin1');
-    const len = Math.min(b.length, n - 1);
+    const len = Math.min(b.length, n);
     this.bytes(b.subarray(0, len));
     return this.zeros(n - len);
   }
