@@ -68,8 +68,17 @@ export type OfpMessage =
   | AsyncConfigMsg
   | MeterModMsg;
 
-/** The message of a given type, e.g. `MessageOf<typeof OFPT.FLOW_MOD>`. */
-export type MessageOf<T extends OfpMessage['type']> = Extract<OfpMessage, { type: T }>;
+/**
+ * The message interface of a given type, e.g. `MessageOf<typeof OFPT.FLOW_MOD>`
+ * (also for interfaces shared by two types, like EchoMsg).
+ */
+export type MessageOf<T extends OfpMessage['type']> = OfpMessage extends infer M
+  ? M extends { type: infer U }
+    ? T extends U
+      ? M
+      : never
+    : never
+  : never;
 
 /** How many bytes of a bad message an ERROR carries back (7.4.4: at least 64). */
 export const ERROR_DATA_MAX_BYTES = 64;
