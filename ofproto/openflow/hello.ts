@@ -71,3 +71,19 @@ export function makeHello(versions: readonly number[], xid: number): HelloMsg {
   }
   return { type: OFPT.HELLO, version: Math.max(...versions), xid, elements: [{ kind: 'versionBitmap', bitmaps: words }] };
 }
+
+/**
+ * The version both sides speak (7.5.1): the highest common version when the
+ * peer sent a bitmap, else min(ours, peer's header version) if we support it.
+ * Undefined means OFPET_HELLO_FAILED/OFPHFC_INCOMPATIBLE.
+ */
+export function negotiateVersion(supported: readonly number[], peer: HelloMsg): number | undefined {
+  const hasBitmap = peer.elements.some((e) => e.kind === 'versionBitmap');
+  if (hasBitmap) {
+    const theirs = new Set(helloVersions(peer));
+    const common = supported.filter((v) => theirs.has(v));
+    return common.length > 0 ? Math.max(...common) : undefined;
+  }
+  const v = Math.min(Math.max(...supported), peer.version);
+  return supported.includes(v) ? v : undefined;
+}
