@@ -1,5 +1,6 @@
 // OFPT_FLOW_MOD (7.3.4.1).
-import { OFPT } from './constants.js';
+import { OFPET, OFPFC, OFPFF, OFPFMFC, OFPT } from './constants.js';
+import { OfpError } from './errors.js';
 import type { MessageBase } from './header.js';
 import { decodeInstructions, encodeInstructions, type Instruction } from './instructions.js';
 import { decodeMatch, encodeMatch, type Match } from './match.js';
@@ -24,6 +25,8 @@ export interface FlowModMsg extends MessageBase {
   instructions: Instruction[];
 }
 
+const FLOW_MOD_FLAGS = Object.values(OFPFF).reduce((a, b) => a | b, 0);
+
 export function decodeFlowMod(r: WireReader, base: MessageBase): FlowModMsg {
   const cookie = r.u64('cookie');
   const cookieMask = r.u64('cookie_mask');
@@ -37,6 +40,10 @@ export function decodeFlowMod(r: WireReader, base: MessageBase): FlowModMsg {
   const outGroup = r.u32('out_group');
   const flags = r.u16('flags');
   r.skip(2, 'pad');
+  if (command > OFPFC.DELETE_STRICT) throw new OfpError(OFPET.FLOW_MOD_FAILED, OFPFMFC.BAD_COMMAND, `flow mod command ${command}`);
+  if ((flags & ~FLOW_MOD_FLAGS) !== 0) {
+    throw new OfpError(OFPET.FLOW_MOD_FAILED, OFPFMFC.BAD_FLAGS, `flow mod flags 0x${flags.toString(16)}`);
+  }
   const match = decodeMatch(r);
   const instructions = decodeInstructions(r);
   return {

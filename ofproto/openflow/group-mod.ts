@@ -1,5 +1,5 @@
 // OFPT_GROUP_MOD (7.3.4.2) and ofp_bucket, shared with the GROUP_DESC reply.
-import { OFPET, OFPGMFC, OFPT } from './constants.js';
+import { OFPET, OFPGC, OFPGMFC, OFPGT, OFPT } from './constants.js';
 import { OfpError } from './errors.js';
 import type { MessageBase } from './header.js';
 import { decodeActions, encodeActions, type Action } from './actions.js';
@@ -62,6 +62,8 @@ export function decodeGroupMod(r: WireReader, base: MessageBase): GroupModMsg {
   const groupType = r.u8('type');
   r.skip(1, 'pad');
   const groupId = r.u32('group_id');
+  if (command > OFPGC.DELETE) throw new OfpError(OFPET.GROUP_MOD_FAILED, OFPGMFC.BAD_COMMAND, `group mod command ${command}`);
+  if (groupType > OFPGT.FF) throw new OfpError(OFPET.GROUP_MOD_FAILED, OFPGMFC.BAD_TYPE, `group type ${groupType}`);
   return { type: OFPT.GROUP_MOD, ...base, command, groupType, groupId, buckets: decodeBuckets(r) };
 }
 

@@ -1,6 +1,6 @@
 // OFPT_METER_MOD (7.3.4.4) and meter bands (DROP, DSCP_REMARK,
 // EXPERIMENTER), shared with the METER_CONFIG reply.
-import { OFPET, OFPMBT, OFPMMFC, OFPT } from './constants.js';
+import { OFPET, OFPMBT, OFPMC, OFPMF, OFPMMFC, OFPT } from './constants.js';
 import { OfpError } from './errors.js';
 import type { MessageBase } from './header.js';
 import { WireReader, WireWriter } from './wire.js';
@@ -80,10 +80,14 @@ export function encodeBands(w: WireWriter, bands: readonly MeterBand[]): void {
   }
 }
 
+const METER_FLAGS = OFPMF.KBPS | OFPMF.PKTPS | OFPMF.BURST | OFPMF.STATS;
+
 export function decodeMeterMod(r: WireReader, base: MessageBase): MeterModMsg {
   const command = r.u16('command');
   const flags = r.u16('flags');
   const meterId = r.u32('meter_id');
+  if (command > OFPMC.DELETE) throw new OfpError(OFPET.METER_MOD_FAILED, OFPMMFC.BAD_COMMAND, `meter mod command ${command}`);
+  if ((flags & ~METER_FLAGS) !== 0) throw new OfpError(OFPET.METER_MOD_FAILED, OFPMMFC.BAD_FLAGS, `meter flags 0x${flags.toString(16)}`);
   return { type: OFPT.METER_MOD, ...base, command, flags, meterId, bands: decodeBands(r) };
 }
 

@@ -1,5 +1,6 @@
 // OFPT_ROLE_REQUEST / OFPT_ROLE_REPLY (7.3.9).
-import { OFPT } from './constants.js';
+import { OFPCR_ROLE, OFPET, OFPRRFC, OFPT } from './constants.js';
+import { OfpError } from './errors.js';
 import type { MessageBase } from './header.js';
 import { WireReader, WireWriter } from './wire.js';
 
@@ -15,6 +16,9 @@ export function decodeRole(r: WireReader, base: MessageBase, type: RoleMsg['type
   r.skip(4, 'pad');
   const generationId = r.u64('generation_id');
   r.done('role');
+  if (type === OFPT.ROLE_REQUEST && role > OFPCR_ROLE.SLAVE) {
+    throw new OfpError(OFPET.ROLE_REQUEST_FAILED, OFPRRFC.BAD_ROLE, `role ${role}`);
+  }
   return { type, ...base, role, generationId };
 }
 

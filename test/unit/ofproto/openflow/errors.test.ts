@@ -273,3 +273,22 @@ describe('MessageFramer', () => {
     expect(() => new MessageFramer(70000)).toThrow(RangeError);
   });
 });
+
+describe('request semantics the decoder can check', () => {
+  it('flow mod command and flags', () => {
+    expectError(msg(OFPT.FLOW_MOD, FM_FIXED.replace('00 00 0000 0000 0001', '00 05 0000 0000 0001'), matchHex('')), 'OFPFMFC_BAD_COMMAND');
+    expectError(msg(OFPT.FLOW_MOD, FM_FIXED.replace('ffffffff 0000 0000', 'ffffffff 0020 0000'), matchHex('')), 'OFPFMFC_BAD_FLAGS');
+  });
+
+  it('group mod command and type, meter mod command and flags', () => {
+    expectError(msg(OFPT.GROUP_MOD, '0003 00 00 00000001'), 'OFPGMFC_BAD_COMMAND');
+    expectError(msg(OFPT.GROUP_MOD, '0000 04 00 00000001'), 'OFPGMFC_BAD_TYPE');
+    expectError(msg(OFPT.METER_MOD, '0003 0001 00000001'), 'OFPMMFC_BAD_COMMAND');
+    expectError(msg(OFPT.METER_MOD, '0000 0010 00000001'), 'OFPMMFC_BAD_FLAGS');
+  });
+
+  it('role request role, set-config flags', () => {
+    expectError(msg(OFPT.ROLE_REQUEST, '00000004 00000000 0000000000000000'), 'OFPRRFC_BAD_ROLE');
+    expectError(msg(OFPT.SET_CONFIG, '0004 0080'), 'OFPSCFC_BAD_FLAGS');
+  });
+});
