@@ -151,8 +151,8 @@ function decodeBody(type: number, r: WireReader, base: MessageBase): OfpMessage 
  * OFPBRC_BAD_LEN when the buffer and the header's length disagree,
  * OFPBRC_BAD_VERSION for a version other than 1.3 (HELLO and ERROR of any
  * version are decoded, for negotiation), and the structure's own type/code
- * for anything wrong inside. Decoded Buffers are views into `buf` except
- * payloads (data, bodies), which are copied.
+ * for anything wrong inside. Buffers in the result are copies, so the
+ * message may outlive `buf`.
  */
 export function decodeMessage(buf: Buffer): OfpMessage {
   try {

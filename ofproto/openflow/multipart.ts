@@ -2,7 +2,7 @@
 // flags with REQ_MORE/REPLY_MORE) and every OpenFlow 1.3 body: DESC, FLOW,
 // AGGREGATE, TABLE, PORT_STATS, QUEUE, GROUP, GROUP_DESC, GROUP_FEATURES,
 // METER, METER_CONFIG, METER_FEATURES, TABLE_FEATURES, PORT_DESC, EXPERIMENTER.
-import { OFPBRC, OFPET, OFPMP, OFPT, OFPTFFC, OFPTFPT } from './constants.js';
+import { OFPBRC, OFPET, OFPMP, OFPMPF, OFPT, OFPTFFC, OFPTFPT } from './constants.js';
 import { OfpError } from './errors.js';
 import type { MessageBase } from './header.js';
 import { decodeBuckets, encodeBuckets, type Bucket } from './group-mod.js';
@@ -774,4 +774,57 @@ export function encodeMultipartReply(w: WireWriter, m: MultipartReplyMsg): void 
       w.u32(b.experimenter).u32(b.expType).bytes(b.data);
       break;
   }
+}
+
+// --- splitting replies -------------------------------------------------------------
+
+/** The array field of each multipart reply body that holds its records. */
+const REPLY_RECORDS: Partial<Record<number, string>> = {
+  [OFPMP.FLOW]: 'flows',
+  [OFPMP.TABLE]: 'tables',
+  [OFPMP.PORT_STATS]: 'ports',
+  [OFPMP.QUEUE]: 'queues',
+  [OFPMP.GROUP]: 'groups',
+  [OFPMP.GROUP_DESC]: 'groups',
+  [OFPMP.METER]: 'meters',
+  [OFPMP.METER_CONFIG]: 'meters',
+  [OFPMP.TABLE_FEATURES]: 'tables',
+  [OFPMP.PORT_DESC]: 'ports',
+};
+
+/** OpenFlow header + multipart header. */
+const MULTIPART_HEADER_LEN = 16;
+
+/**
+ * Splits a reply whose records would not fit one message into several, each
+ * at most `maxBytes` long, all but the last flagged OFPMPF_REPLY_MORE (7.3.5).
+ * A single record larger than the limit is an OfpError (OFPBRC_BAD_LEN).
+ */
+export function splitMultipartReply(m: MultipartReplyMsg, maxBytes = 0xffff): MultipartReplyMsg[] {
+  const key = REPLY_RECORDS[m.body.mpType];
+  if (key === undefined) return [m];
+  const records = (m.body as unknown as Record<string, unknown[]>)[key]!;
+  const budget = maxBytes - MULTIPART_HEADER_LEN;
+  const chunks: unknown[][] = [[]];
+  let used = 0;
+  const w = new WireWriter(1024);
+  for (const rec of records) {
+    w.length = 0;
+    encodeMultipartReply(w, { ...m, body: { ...m.body, [key]: [rec] } as MultipartReplyBody });
+    const size = w.length - 8;
+    if (size > budget) {
+      throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `multipart type ${m.body.mpType}: one record of ${size} bytes exceeds ${budget}`);
+    }
+    if (used + size > budget) {
+      chunks.push([]);
+      used = 0;
+    }
+    chunks[chunks.length - 1]!.push(rec);
+    used += size;
+  }
+  return chunks.map((recs, i) => ({
+    ...m,
+    flags: i < chunks.length - 1 ? m.flags | OFPMPF.REPLY_MORE : m.flags,
+    body: { ...m.body, [key]: recs } as MultipartReplyBody,
+  }));
 }
