@@ -193,24 +193,23 @@ export function decodeOxm(r: WireReader): Oxm {
   if (length !== want) {
     throw matchErr(OFPBMC.BAD_LEN, `${info.name}: OXM length ${length}, expected ${want}`);
   }
-  if (hasMask && !info.maskable) throw matchErr(OFPBMC.BAD_MASK, `${info.name} cannot be masked`);
   const value = readValue(r, info.widthBytes, `${info.name} value`);
   const mask = hasMask ? readValue(r, info.widthBytes, `${info.name} mask`) : undefined;
   checkBasicValue(info, value, mask);
   return mask === undefined ? { kind: 'basic', field, value } : { kind: 'basic', field, value, mask };
 }
 
+// Checked in Open vSwitch's order: value outside mask, then the mask, then the value.
 function checkBasicValue(info: OxmFieldInfo, value: OxmValue, mask: OxmValue | undefined): void {
-  if (exceedsBits(value, info.bits, info.widthBytes)) {
-    throw matchErr(OFPBMC.BAD_VALUE, `${info.name}: value ${String(value)} exceeds ${info.bits} bits`);
-  }
   if (mask !== undefined) {
-    if (exceedsBits(mask, info.bits, info.widthBytes)) {
-      throw matchErr(OFPBMC.BAD_MASK, `${info.name}: mask ${String(mask)} exceeds ${info.bits} bits`);
-    }
     if (valueOutsideMask(value, mask)) {
       throw matchErr(OFPBMC.BAD_WILDCARDS, `${info.name}: value has bits set outside its mask`);
     }
+    // Mask bits above the field's width are harmless and OVS accepts them.
+    if (!info.maskable) throw matchErr(OFPBMC.BAD_MASK, `${info.name} cannot be masked`);
+  }
+  if (exceedsBits(value, info.bits, info.widthBytes)) {
+    throw matchErr(OFPBMC.BAD_VALUE, `${info.name}: value ${String(value)} exceeds ${info.bits} bits`);
   }
 }
 

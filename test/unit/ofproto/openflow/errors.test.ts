@@ -292,3 +292,10 @@ describe('request semantics the decoder can check', () => {
     expectError(msg(OFPT.SET_CONFIG, '0004 0080'), 'OFPSCFC_BAD_FLAGS');
   });
 });
+
+describe('OXM checks follow Open vSwitch where the spec leaves room', () => {
+  it('value outside mask wins over a non-maskable field; wide masks are accepted', () => {
+    expectError(flowMod([rawOxm(OFPXMT.IN_PORT, '00000003 00000001', true)]), 'OFPBMC_BAD_WILDCARDS');
+    expect(() => decodeMessage(flowMod([oxm(OFPXMT.VLAN_VID, 0x1000, 0xffff)]))).not.toThrow();
+  });
+});
