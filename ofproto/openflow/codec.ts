@@ -14,7 +14,7 @@ import { decodeFeaturesReply, encodeFeaturesReply, type FeaturesReplyMsg, type F
 import { decodeFlowMod, encodeFlowMod, type FlowModMsg } from './flow-mod.js';
 import { decodeFlowRemoved, encodeFlowRemoved, type FlowRemovedMsg } from './flow-removed.js';
 import { decodeGroupMod, encodeGroupMod, type GroupModMsg } from './group-mod.js';
-import { decodeHeader, encodeHeader, type MessageBase } from './header.js';
+import { decodeHeader, type MessageBase } from './header.js';
 import { decodeHello, encodeHello, type HelloMsg } from './hello.js';
 import { decodeMeterMod, encodeMeterMod, type MeterModMsg } from './meter-mod.js';
 import {
@@ -254,18 +254,32 @@ function encodeBody(w: WireWriter, m: OfpMessage): void {
 }
 
 /**
- * Encodes a message (header included, length computed). Throws OfpError
- * OFPBRC_BAD_LEN if it would exceed 65535 bytes: split multipart replies
- * with OFPMPF_REPLY_MORE before that.
+ * Appends one encoded message (header included, length computed) to `w`, so
+ * a sender can batch several messages into one buffer and one write. Throws
+ * OfpError OFPBRC_BAD_LEN if it would exceed 65535 bytes (split multipart
+ * replies with splitMultipartReply first); on error `w` is left as it was.
+ * Values out of their field's range are a programming error (RangeError).
  */
+export function encodeMessageInto(w: WireWriter, m: OfpMessage): void {
+  const start = w.length;
+  try {
+    w.zeros(OFP_HEADER_LEN);
+    encodeBody(w, m);
+  } catch (e) {
+    w.length = start;
+    throw e;
+  }
+  const length = w.length - start;
+  if (length > OFP_MAX_MESSAGE_LEN) {
+    w.length = start;
+    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `message type ${m.type} would be ${length} bytes (> ${OFP_MAX_MESSAGE_LEN})`);
+  }
+  w.u8At(start, m.version).u8At(start + 1, m.type).setU16(start + 2, length).u32At(start + 4, m.xid >>> 0);
+}
+
+/** Encodes one message into a new Buffer (see encodeMessageInto). */
 export function encodeMessage(m: OfpMessage): Buffer {
   const w = new WireWriter(256);
-  w.zeros(OFP_HEADER_LEN);
-  encodeBody(w, m);
-  if (w.length > OFP_MAX_MESSAGE_LEN) {
-    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `message type ${m.type} would be ${w.length} bytes (> ${OFP_MAX_MESSAGE_LEN})`);
-  }
-  const out = Buffer.from(w.finish());
-  encodeHeader({ version: m.version, type: m.type, length: out.length, xid: m.xid }, out, 0);
-  return out;
+  encodeMessageInto(w, m);
+  return Buffer.from(w.finish());
 }

@@ -182,6 +182,16 @@ export class WireWriter {
     return this.zeros(((len + 7) & ~7) - len);
   }
 
+  u8At(at: number, v: number): this {
+    this.buf.writeUInt8(v, at);
+    return this;
+  }
+
+  u32At(at: number, v: number): this {
+    this.buf.writeUInt32BE(v, at);
+    return this;
+  }
+
   setU16(at: number, v: number): this {
     this.buf.writeUInt16BE(v, at);
     return this;

@@ -78,3 +78,19 @@ describe('round-trip of every message type', () => {
     expect(encodeMessage(decodeMessage(dirty)).equals(clean)).toBe(true);
   });
 });
+
+describe('encodeMessageInto', () => {
+  it('batches messages into one writer, and leaves it untouched on error', async () => {
+    const { encodeMessageInto } = await import('../../../../ofproto/openflow/codec.js');
+    const { WireWriter } = await import('../../../../ofproto/openflow/wire.js');
+    const { MessageFramer } = await import('../../../../ofproto/openflow/header.js');
+    const w = new WireWriter(16);
+    for (const m of samples) encodeMessageInto(w, m);
+    const before = w.length;
+    const tooBig = { type: OFPT.ECHO_REQUEST, version: 4, xid: 1, data: Buffer.alloc(70000) } as const;
+    expect(() => encodeMessageInto(w, tooBig)).toThrow(/would be/);
+    expect(w.length).toBe(before);
+    const framed = new MessageFramer().push(Buffer.from(w.finish()));
+    expect(framed.map((b) => decodeMessage(b))).toEqual(samples);
+  });
+});
