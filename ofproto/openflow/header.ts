@@ -36,8 +36,9 @@ export function encodeHeader(h: OfpHeader, out: Buffer = Buffer.alloc(OFP_HEADER
  * socket delivered and returns every message now complete (views into the
  * input where a message lies inside one chunk, copies where it spans chunks).
  * A header whose length is below 8 or above `maxLengthBytes` cannot be
- * resynchronised: push() throws an OfpError (OFPBRC_BAD_LEN) and keeps
- * throwing it; the owner should send the ERROR and close the connection.
+ * resynchronised: the messages before it are still returned, then push()
+ * throws an OfpError (OFPBRC_BAD_LEN, `data` = the bad bytes) and keeps
+ * throwing it (see `failure`); the owner should send the ERROR and close.
  */
 export class MessageFramer {
   private pending: Buffer = Buffer.alloc(0);
@@ -54,9 +55,14 @@ export class MessageFramer {
     return this.pending.length;
   }
 
+  /** The framing error, once the stream is beyond repair. */
+  get failure(): OfpError | undefined {
+    return this.failed;
+  }
+
   push(chunk: Buffer): Buffer[] {
     if (this.failed) throw this.failed;
-    let buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const out: Buffer[] = [];
     let off = 0;
     while (buf.length - off >= OFP_HEADER_LEN) {
@@ -66,6 +72,7 @@ export class MessageFramer {
         e.data = Buffer.from(buf.subarray(off, off + Math.min(64, buf.length - off)));
         this.failed = e;
         this.pending = Buffer.alloc(0);
+        if (out.length > 0) return out;
         throw e;
       }
       if (buf.length - off < len) break;
@@ -74,7 +81,6 @@ export class MessageFramer {
     }
     // Keep the tail as a copy so the caller's chunk can be released.
     this.pending = off === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(off));
-    buf = this.pending;
     return out;
   }
 }

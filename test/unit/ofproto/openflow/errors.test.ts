@@ -268,6 +268,12 @@ describe('MessageFramer', () => {
     } catch (e) {
       expect((e as OfpError).code).toBe('OFPBRC_BAD_LEN');
     }
+    // Messages before the bad header are delivered; the error comes next.
+    const g = new MessageFramer();
+    expect(g.push(Buffer.concat([a, b, bad]))).toHaveLength(2);
+    expect(g.failure?.code).toBe('OFPBRC_BAD_LEN');
+    expect(g.failure?.data.equals(bad)).toBe(true);
+    expect(() => g.push(a)).toThrow(/outside 8\.\.65535/);
     const small = new MessageFramer(16);
     expect(() => small.push(msg(OFPT.ECHO_REQUEST, '00'.repeat(9)))).toThrow(/outside 8\.\.16/);
     expect(() => new MessageFramer(70000)).toThrow(RangeError);
