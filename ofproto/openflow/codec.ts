@@ -281,5 +281,5 @@ export function encodeMessageInto(w: WireWriter, m: OfpMessage): void {
 export function encodeMessage(m: OfpMessage): Buffer {
   const w = new WireWriter(256);
   encodeMessageInto(w, m);
-  return Buffer.from(w.finish());
+  return w.finish();
 }

@@ -112,12 +112,11 @@ function matchErr(code: number, message: string): OfpError {
 
 function readValue(r: WireReader, width: number, what: string): OxmValue {
   switch (valueKind(width)) {
-    case 'num': {
-      const b = r.bytes(width, what);
-      let v = 0;
-      for (let i = 0; i < width; i++) v = v * 256 + b[i]!;
-      return v;
-    }
+    case 'num':
+      if (width === 1) return r.u8(what);
+      if (width === 2) return r.u16(what);
+      if (width === 4) return r.u32(what);
+      return r.u8(what) * 0x10000 + r.u16(what); // PBB_ISID, 3 bytes
     case 'big':
       return r.u64(what);
     default:
@@ -125,14 +124,19 @@ function readValue(r: WireReader, width: number, what: string): OxmValue {
   }
 }
 
+const UINT_MAX = [0, 0xff, 0xffff, 0xffffff, 0xffffffff];
+
 function writeValue(w: WireWriter, info: OxmFieldInfo, v: OxmValue, what: string): void {
   const width = info.widthBytes;
   switch (valueKind(width)) {
     case 'num': {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= 2 ** (8 * width)) {
+      if (typeof v !== 'number' || !(v >= 0 && v <= UINT_MAX[width]!) || v % 1 !== 0) {
         throw matchErr(OFPBMC.BAD_VALUE, `${info.name} ${what}: expected an integer of ${width} bytes`);
       }
-      for (let i = width - 1; i >= 0; i--) w.u8(Math.floor(v / 2 ** (8 * i)) & 0xff);
+      if (width === 1) w.u8(v);
+      else if (width === 2) w.u16(v);
+      else if (width === 4) w.u32(v);
+      else w.u8(v >>> 16).u16(v & 0xffff); // PBB_ISID, 3 bytes
       return;
     }
     case 'big':
@@ -296,31 +300,33 @@ const PREREQS: Readonly<Record<number, Prereq>> = {
  * which is more lenient than OVS (which wants the prerequisite first).
  */
 export function checkOxmList(fields: readonly Oxm[]): void {
-  const seen = new Map<number, OxmBasic>();
-  const opaque = new Set<string>();
+  const seen: Array<OxmBasic | undefined> = new Array<OxmBasic | undefined>(OXM_FIELDS.length);
+  let opaque: Set<string> | undefined;
   for (const f of fields) {
     if (f.kind === 'opaque') {
+      opaque ??= new Set<string>();
       // Same class+field twice is a duplicate too (experimenter: also same id).
       const key = `${f.oxmClass}:${f.field}:${f.oxmClass === OFPXMC.EXPERIMENTER && f.body.length >= 4 ? f.body.readUInt32BE(0) : 0}`;
       if (opaque.has(key)) throw matchErr(OFPBMC.DUP_FIELD, `OXM class 0x${f.oxmClass.toString(16)} field ${f.field} appears twice`);
       opaque.add(key);
       continue;
     }
-    if (seen.has(f.field)) throw matchErr(OFPBMC.DUP_FIELD, `${OXM_FIELDS[f.field]?.name ?? f.field} appears twice`);
-    seen.set(f.field, f);
+    if (seen[f.field] !== undefined) throw matchErr(OFPBMC.DUP_FIELD, `${OXM_FIELDS[f.field]?.name ?? f.field} appears twice`);
+    seen[f.field] = f;
   }
-  for (const f of seen.values()) {
+  for (const f of seen) {
+    if (f === undefined) continue;
     const p = PREREQS[f.field];
     if (!p) continue;
     const name = OXM_FIELDS[f.field]?.name ?? String(f.field);
     if (p === 'vlan-present') {
-      const vid = seen.get(X.VLAN_VID);
+      const vid = seen[X.VLAN_VID];
       if (!vid || typeof vid.value !== 'number' || (vid.value & OFPVID.PRESENT) === 0) {
         throw matchErr(OFPBMC.BAD_PREREQ, `${name} needs vlan_vid with OFPVID_PRESENT`);
       }
       continue;
     }
-    const dep = seen.get(p.field);
+    const dep = seen[p.field];
     const depName = OXM_FIELDS[p.field]!.name;
     if (!dep || dep.mask !== undefined) throw matchErr(OFPBMC.BAD_PREREQ, `${name} needs an exact ${depName}`);
     if (p.values.length > 0 && !p.values.includes(dep.value as number)) {

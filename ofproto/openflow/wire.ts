@@ -110,15 +110,17 @@ export class WireWriter {
   private buf: Buffer;
   length = 0;
 
+  // Unzeroed memory is fine: every byte up to `length` is written (padding
+  // through zeros()), and only those bytes are ever handed out.
   constructor(initialSize = 256) {
-    this.buf = Buffer.alloc(initialSize);
+    this.buf = Buffer.allocUnsafe(Math.max(16, initialSize));
   }
 
   private grow(n: number): void {
     if (this.length + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.length + n) size *= 2;
-    const next = Buffer.alloc(size);
+    const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }
