@@ -2,7 +2,7 @@
 // the trailing padding, the OXM TLVs, then zero padding to a multiple of 8.
 import { OFPBMC, OFPET, OFPMT } from './constants.js';
 import { OfpError } from './errors.js';
-import { checkOxmList, decodeOxm, encodeOxm, type Oxm } from './oxm.js';
+import { checkOxmList, decodeOxm, encodeOxm, type Oxm, type OxmBasic } from './oxm.js';
 import { WireReader, WireWriter } from './wire.js';
 
 /** A match is its OXM TLVs in wire order; an empty list matches everything. */
@@ -38,4 +38,10 @@ export function encodeMatch(w: WireWriter, match: Match): void {
   for (const f of match) encodeOxm(w, f);
   w.setU16(start + 2, w.length - start);
   w.pad8(start);
+}
+
+/** The basic field `field` of a match, if present. */
+export function matchField(match: Match, field: number): OxmBasic | undefined {
+  for (const f of match) if (f.kind === 'basic' && f.field === field) return f;
+  return undefined;
 }

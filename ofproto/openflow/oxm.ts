@@ -100,6 +100,13 @@ export function oxmFieldInfo(field: number): OxmFieldInfo | undefined {
   return OXM_FIELDS[field];
 }
 
+const BY_NAME = new Map(OXM_FIELDS.map((f) => [f.name, f]));
+
+/** A basic field by its OXM name ('tcp_src'), for the text syntax. */
+export function oxmFieldByName(name: string): OxmFieldInfo | undefined {
+  return BY_NAME.get(name);
+}
+
 function valueKind(widthBytes: number): ValueKind {
   if (widthBytes <= 4) return 'num';
   if (widthBytes === 8) return 'big';

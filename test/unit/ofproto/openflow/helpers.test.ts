@@ -72,3 +72,15 @@ describe('replies and errors', () => {
     expect(errorTypeName(OFPET.EXPERIMENTER)).toBe('OFPET_EXPERIMENTER');
   });
 });
+
+describe('match and field lookups', () => {
+  it('finds fields by id and name', async () => {
+    const { matchField, oxm, oxmFieldByName, OFPXMT } = await import('../../../../ofproto/openflow/index.js');
+    const m = [oxm(OFPXMT.ETH_TYPE, 0x0800), oxm(OFPXMT.IPV4_DST, 1, 0xffffffff)];
+    expect(matchField(m, OFPXMT.IPV4_DST)).toEqual(oxm(OFPXMT.IPV4_DST, 1, 0xffffffff));
+    expect(matchField(m, OFPXMT.TCP_DST)).toBeUndefined();
+    expect(oxmFieldByName('tcp_src')).toMatchObject({ field: OFPXMT.TCP_SRC, widthBytes: 2, maskable: true });
+    expect(oxmFieldByName('in_port')).toMatchObject({ field: 0, widthBytes: 4, maskable: false });
+    expect(oxmFieldByName('nope')).toBeUndefined();
+  });
+});
