@@ -1,7 +1,7 @@
 // The OpenFlow 1.3 message codec: decodeMessage() turns one framed message
 // into a typed OfpMessage (a union discriminated on `type`), encodeMessage()
 // does the reverse. Decoding never throws anything but OfpError, whose `data`
-// holds the first 64 bytes of the offending message for the ERROR reply.
+// holds the offending message for the ERROR reply.
 import { OFP13_VERSION, OFP_HEADER_LEN, OFP_MAX_MESSAGE_LEN, OFPBRC, OFPET, OFPT } from './constants.js';
 import { decodeAsyncConfig, encodeAsyncConfig, type AsyncConfigMsg, type GetAsyncRequestMsg } from './async-config.js';
 import type { BarrierMsg } from './barrier.js';
@@ -80,8 +80,13 @@ export type MessageOf<T extends OfpMessage['type']> = OfpMessage extends infer M
     : never
   : never;
 
-/** How many bytes of a bad message an ERROR carries back (7.4.4: at least 64). */
-export const ERROR_DATA_MAX_BYTES = 64;
+/**
+ * How many bytes of a bad message an ERROR carries back. The spec asks for at
+ * least 64 (7.4.4); like Open vSwitch we send the whole message, so a peer
+ * such as ovs-ofctl can print the request that failed, capped so that the
+ * ERROR itself (12-byte header) still fits in 65535 bytes.
+ */
+export const ERROR_DATA_MAX_BYTES = OFP_MAX_MESSAGE_LEN - 12;
 
 function decodeBody(type: number, r: WireReader, base: MessageBase): OfpMessage {
   const empty = <T extends OfpMessage['type']>(t: T): OfpMessage => {

@@ -29,8 +29,8 @@ export class OfpError extends Error {
   /** Error type name, e.g. 'OFPET_BAD_REQUEST'. */
   readonly typeName: string;
   /**
-   * The offending message bytes (decodeMessage fills in at most the first 64
-   * bytes, as the spec asks for the ERROR data field); empty if unknown.
+   * The offending message bytes for the ERROR data field (decodeMessage
+   * fills in the whole message, see ERROR_DATA_MAX_BYTES); empty if unknown.
    */
   data: Buffer;
 
