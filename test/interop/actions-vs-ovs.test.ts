@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatActions, parseActions } from '../../datapath/actions/odp-actions.js';
+import { formatActions, formatDpFlow, parseActions, parseDpFlow } from '../../datapath/actions/odp-actions.js';
 import type { DpAction, SetAttr } from '../../datapath/actions/types.js';
 import { SET_WRITABLE } from '../../datapath/actions/compile.js';
 import { extractFlow } from '../../datapath/flow/extract.js';
@@ -166,6 +166,12 @@ describe('datapath actions: tsvs executor vs OVS 3.1 dummy datapath', () => {
       expect(Object.values(ovs).flat().length).toBeGreaterThan(0);
     });
   }
+  it('whole dump-flows lines with stats and TCP flags parse and print back', async () => {
+    await ovsExecute(tcp4, '2');
+    const line = appctl('dpctl/dump-flows').split('\n').find((l) => l.includes('actions:'))!;
+    expect(line).toMatch(/packets:1, bytes:\d+, used:\d+\.\d{3}s, flags:S, actions:2$/);
+    expect(formatDpFlow(parseDpFlow(line))).toBe(line);
+  });
   it('OVS prints the installed flows as tsvs does', () => {
     const key = newKey();
     extractFlow(Uint8Array.from(tcp6), 0, tcp6.length, portNo.p1, key, newLayout());
