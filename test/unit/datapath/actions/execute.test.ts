@@ -114,6 +114,13 @@ describe('set(ipv4)', () => {
     const r = runActions(mk('10.0.0.1'), [setM('ipv4', { [K.W_NW_SRC]: w4('10.0.0.99') }, { [K.W_NW_SRC]: 0xffffffff })]);
     check(r, mk('10.0.0.99'));
   });
+  it('on a frame cut short inside the IPv4 header: left unchanged and counted', () => {
+    const f = tcp4().slice(0, 14 + 16);
+    const r = runActions(f, [set('ipv4', { [K.W_NW_SRC]: 1 }), set('tcp', { [K.W_TP_PORTS]: 1 }), { type: 'dec_ttl', actions: [] }, { type: 'output', port: 1 }]);
+    expect(r.frame.toString('hex')).toBe(Buffer.from(f).toString('hex'));
+    expect(r.stats.setSkipped).toBe(2);
+    expect(r.outputs).toHaveLength(1);
+  });
   it('on a non-IPv4 frame: left unchanged and counted', () => {
     const f = l4v6('tcp');
     const r = runActions(f, [setM('ipv4', { [K.W_NW_SRC]: 1 }, { [K.W_NW_SRC]: 0xffffffff })]);
