@@ -18,8 +18,8 @@ import { extractFlow } from '../../datapath/flow/extract.js';
 import * as K from '../../datapath/flow/key.js';
 import { KEY_WORDS, newKey, newLayout } from '../../datapath/flow/key.js';
 import { formatFlowKey, parseFlowKey } from '../../datapath/flow/odp.js';
-import { MAC_A, MAC_B, arp, eth, icmp4, icmp6, ipv4, ipv6, mpls, nd, sctp, tcp, udp } from '../unit/datapath/actions/frames.js';
-import { runActions } from '../unit/datapath/actions/run-actions.js';
+import { MAC_A, MAC_B, arp, eth, icmp4, icmp6, ipv4, ipv6, mpls, nd, sctp, tcp, udp } from '../helpers/frames.js';
+import { runActions } from '../helpers/run-actions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvs-ovs-actions-'));
 const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };

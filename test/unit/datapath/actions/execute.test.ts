@@ -23,8 +23,8 @@ import {
   udp,
   verifyChecksums,
   type Pseudo,
-} from './frames.js';
-import { extractFresh, runActions, words, type RunResult } from './run-actions.js';
+} from '../../../helpers/frames.js';
+import { extractFresh, runActions, words, type RunResult } from '../../../helpers/run-actions.js';
 
 const MAC_C = [0x0a, 0xbb, 0xcc, 0xdd, 0xee, 0xff];
 const macHi = (m: number[]) => (m[0] << 8) | m[1];

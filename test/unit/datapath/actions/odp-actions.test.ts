@@ -8,8 +8,8 @@ import { formatActions, formatDpFlow, parseActions, parseDpFlow } from '../../..
 import type { DpAction } from '../../../../datapath/actions/types.js';
 import * as K from '../../../../datapath/flow/key.js';
 import { OdpParseError } from '../../../../datapath/flow/odp.js';
-import { MAC_A, MAC_B, eth, ipv4, tcp, verifyChecksums } from './frames.js';
-import { runActions, words } from './run-actions.js';
+import { MAC_A, MAC_B, eth, ipv4, tcp, verifyChecksums } from '../../../helpers/frames.js';
+import { runActions, words } from '../../../helpers/run-actions.js';
 
 const OVS_PRINTED = [
   'set(ipv4(src=10.0.0.1/255.255.255.0)),2',
