@@ -754,7 +754,6 @@ function parseLevel(c: OdpCursor, key: Uint32Array, mask: Uint32Array, level: nu
         break;
       case 'encap':
         if (lv.vlan === null && lv.ethType === null) throw new OdpParseError('ODP_SYNTAX', 'encap() without eth_type/vlan before it', at);
-        if (level >= 1 && lv.vlan === null && lv.ethType === null) throw new OdpParseError('ODP_SYNTAX', 'encap() without vlan()', at);
         if (level >= 2) throw new OdpParseError('ODP_UNSUPPORTED', 'more than two VLAN tags', at);
         // A tag whose TCI is fully wildcarded prints no vlan(); it is still a tag.
         if (lv.vlan === null) lv.vlan = [VLAN_CFI, 0];
