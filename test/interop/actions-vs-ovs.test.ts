@@ -245,6 +245,7 @@ describe('randomised action lists: tsvs vs OVS 3.1', () => {
       else if (r === 6 && depth < 2) out.push({ type: 'clone', actions: randomList(frame, attrs, depth + 1) });
       else if (r === 7 && depth < 2) out.push({ type: 'sample', probability: pick([0, 0xffffffff]), actions: randomList(frame, attrs, depth + 1) });
       else if (r === 8) out.push({ type: 'truncate', maxLen: 14 + (rnd() % 60) });
+      else if (r === 9) out.push({ type: 'pop_vlan' });
       out.push({ type: 'output', port: portNo[pick(OUT_PORTS)] });
     }
     return out;
