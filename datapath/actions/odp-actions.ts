@@ -275,6 +275,8 @@ export function parseActions(text: string): DpAction[] {
 
 /** One datapath flow as `dpctl/dump-flows` shows it. */
 export interface DpFlowText {
+  /** The flow's UFID as OVS prints it with -m (`ufid:<uuid>, ` prefix), if shown. */
+  ufid?: string;
   key: Uint32Array;
   mask: Uint32Array;
   actions: DpAction[];
@@ -308,30 +310,44 @@ const FLAG_LETTERS: Record<string, number> = { S: 0x002, F: 0x001, P: 0x008, R: 
 
 /** A line of `dpctl/dump-flows`: `KEY, packets:N, bytes:N, used:Xs[, flags:..], actions:ACTIONS`. */
 export function formatDpFlow(f: DpFlowText): string {
-  let s = `${formatFlowKey(f.key, f.mask)}, packets:${f.packets}, bytes:${f.bytes}, used:`;
+  let s = `${f.ufid !== undefined ? `ufid:${f.ufid}, ` : ''}${formatFlowKey(f.key, f.mask)}, packets:${f.packets}, bytes:${f.bytes}, used:`;
   s += f.usedSec === null ? 'never' : `${f.usedSec.toFixed(3)}s`;
   if (f.tcpFlags) s += `, flags:${formatTcpFlagLetters(f.tcpFlags)}`;
   return `${s}, actions:${formatActions(f.actions)}`;
 }
 
-/** Parse one `dpctl/dump-flows` line (without a ufid prefix). */
+/** Parse one `dpctl/dump-flows` line, with or without a `ufid:<uuid>, ` prefix. */
 export function parseDpFlow(line: string): DpFlowText {
-  const text = line.trim();
+  let text = line.trim();
+  let base = line.length - line.trimStart().length;
+  const u = /^ufid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}), /.exec(text);
+  if (u) {
+    text = text.slice(u[0].length);
+    base += u[0].length;
+  }
   const m = /, packets:(\d+), bytes:(\d+), used:(never|\d+\.\d+s)(?:, flags:([SFPRU.ECN\[\]0-9]*|none))?, actions:/.exec(text);
-  if (!m) throw new OdpParseError('ODP_SYNTAX', 'expected ", packets:N, bytes:N, used:T, actions:" after the key', 0);
-  const { key, mask } = parseFlowKey(text.slice(0, m.index));
+  if (!m) throw new OdpParseError('ODP_SYNTAX', 'expected ", packets:N, bytes:N, used:T, actions:" after the key', base);
+  let key: Uint32Array;
+  let mask: Uint32Array;
+  try {
+    ({ key, mask } = parseFlowKey(text.slice(0, m.index)));
+  } catch (e) {
+    if (e instanceof OdpParseError) throw new OdpParseError(e.code, e.message.replace(/ \(at character \d+\)$/, ''), e.position + base);
+    throw e;
+  }
   const at = m.index + m[0].length;
   let actions: DpAction[];
   try {
     actions = parseActions(text.slice(at));
   } catch (e) {
-    if (e instanceof OdpParseError) throw new OdpParseError(e.code, e.message.replace(/ \(at character \d+\)$/, ''), e.position + at);
+    if (e instanceof OdpParseError) throw new OdpParseError(e.code, e.message.replace(/ \(at character \d+\)$/, ''), e.position + base + at);
     throw e;
   }
   let tcpFlags = 0;
   const letters = m[4] && m[4] !== 'none' ? m[4] : '';
   for (const r of letters.matchAll(/\[(200|400|800)\]|./g)) tcpFlags |= r[1] ? parseInt(r[1], 16) : (FLAG_LETTERS[r[0]] ?? 0);
   return {
+    ...(u ? { ufid: u[1] } : {}),
     key,
     mask,
     actions,
