@@ -22,6 +22,8 @@ const LISTS = [
   'push_vlan(vid=10,pcp=0),1,pop_vlan,2',
   'clone(set(ipv4(dst=1.2.3.4)),1),2',
   'sample(sample=50.0%,actions(1)),trunc(60),2',
+  'push_mpls(label=1000000,tc=0,ttl=64,bos=1,eth_type=0x8847),1,pop_mpls(eth_type=0x800),2',
+  'set(ipv4(src=10.0.0.0/255.0.0.0,tos=0x20/0xfc)),set(tcp(src=1/0xff00)),1',
 ];
 
 let sink = 0;

@@ -235,7 +235,7 @@ function run(
         pc += 1;
         break;
       case OP_PUSH_MPLS:
-        pushMpls(buf, o, key, layout, code[pc + 1], code[pc + 2], ctx.stats);
+        pushMpls(buf, o, key, layout, code[pc + 1] | 0, code[pc + 2], ctx.stats);
         pc += 3;
         break;
       case OP_POP_MPLS:
@@ -568,6 +568,8 @@ function decTtl(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array): b
 }
 
 // --- set ------------------------------------------------------------------------
+// Program words are read as `| 0` (int32): a u32 above 2^31 handed to a helper
+// that V8 does not inline would otherwise be boxed, i.e. allocated, per packet.
 
 /** Masked write of a MAC (hi 16 / lo 32 bits) at buf[p]. */
 function setMac(buf: Buffer, p: number, vHi: number, mHi: number, vLo: number, mLo: number): void {
@@ -583,8 +585,8 @@ function setEth(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uint
     return;
   }
   const off = fs[o + F_OFF];
-  setMac(buf, off, code[pc + 1], code[pc + 2], code[pc + 3], code[pc + 4]);
-  setMac(buf, off + 6, code[pc + 5], code[pc + 6], code[pc + 7], code[pc + 8]);
+  setMac(buf, off, (code[pc + 1] | 0), (code[pc + 2] | 0), (code[pc + 3] | 0), (code[pc + 4] | 0));
+  setMac(buf, off + 6, (code[pc + 5] | 0), (code[pc + 6] | 0), (code[pc + 7] | 0), (code[pc + 8] | 0));
   key[W_ETH_DST_HI] = (buf[off] << 8) | buf[off + 1];
   key[W_ETH_DST_LO] = rd32(buf, off + 2);
   key[W_ETH_SRC_HI] = (buf[off + 6] << 8) | buf[off + 7];
@@ -621,7 +623,7 @@ function setIpv4(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
   const p = off + l3;
   const ck = l4CsumAt(off, len, key, layout, false);
   const oldSrc = rd32(buf, p + 12);
-  const newSrc = masked(oldSrc, code[pc + 1], code[pc + 2]);
+  const newSrc = masked(oldSrc, (code[pc + 1] | 0), (code[pc + 2] | 0));
   if (newSrc !== oldSrc) {
     wr32(buf, p + 12, newSrc);
     fixCsum32(buf, p + 10, oldSrc, newSrc);
@@ -629,7 +631,7 @@ function setIpv4(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
     key[W_NW_SRC] = newSrc;
   }
   const oldDst = rd32(buf, p + 16);
-  const newDst = masked(oldDst, code[pc + 3], code[pc + 4]);
+  const newDst = masked(oldDst, (code[pc + 3] | 0), (code[pc + 4] | 0));
   if (newDst !== oldDst) {
     wr32(buf, p + 16, newDst);
     fixCsum32(buf, p + 10, oldDst, newDst);
@@ -637,14 +639,14 @@ function setIpv4(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
     key[W_NW_DST] = newDst;
   }
   const oldTos = buf[p + 1];
-  const newTos = masked(oldTos, code[pc + 5], code[pc + 6]) & 0xff;
+  const newTos = masked(oldTos, (code[pc + 5] | 0), (code[pc + 6] | 0)) & 0xff;
   if (newTos !== oldTos) {
     buf[p + 1] = newTos;
     fixCsum16(buf, p + 10, (buf[p] << 8) | oldTos, (buf[p] << 8) | newTos);
     key[W_NW_PROTO_TOS_TTL_FRAG] = (key[W_NW_PROTO_TOS_TTL_FRAG] & ~MASK_NW_TOS) | (newTos << 16);
   }
   const oldTtl = buf[p + 8];
-  const newTtl = masked(oldTtl, code[pc + 7], code[pc + 8]) & 0xff;
+  const newTtl = masked(oldTtl, (code[pc + 7] | 0), (code[pc + 8] | 0)) & 0xff;
   if (newTtl !== oldTtl) {
     buf[p + 8] = newTtl;
     fixCsum16(buf, p + 10, (oldTtl << 8) | buf[p + 9], (newTtl << 8) | buf[p + 9]);
@@ -683,7 +685,7 @@ function setIpv6(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
   for (let k = 0; k < 4; k++) {
     const at = p + 8 + 4 * k;
     const old = rd32(buf, at);
-    const nv = masked(old, code[pc + 1 + 2 * k], code[pc + 2 + 2 * k]);
+    const nv = masked(old, ((code[pc + 1 + 2 * k] | 0) | 0), ((code[pc + 2 + 2 * k] | 0) | 0));
     if (nv !== old) {
       wr32(buf, at, nv);
       fixL4Csum32(buf, ck, old, nv);
@@ -695,7 +697,7 @@ function setIpv6(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
   for (let k = 0; k < 4; k++) {
     const at = p + 24 + 4 * k;
     const old = rd32(buf, at);
-    const nv = masked(old, code[pc + 9 + 2 * k], code[pc + 10 + 2 * k]);
+    const nv = masked(old, ((code[pc + 9 + 2 * k] | 0) | 0), ((code[pc + 10 + 2 * k] | 0) | 0));
     if (nv !== old) {
       wr32(buf, at, nv);
       fixL4Csum32(buf, dstCk, old, nv);
@@ -704,10 +706,10 @@ function setIpv6(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
   }
   // Version, traffic class and flow label share the first word; none is in a checksum.
   const w0 = rd32(buf, p);
-  const label = masked(w0 & 0xfffff, code[pc + 17], code[pc + 18]) & 0xfffff;
-  const tclass = masked((w0 >>> 20) & 0xff, code[pc + 19], code[pc + 20]) & 0xff;
+  const label = masked(w0 & 0xfffff, (code[pc + 17] | 0), (code[pc + 18] | 0)) & 0xfffff;
+  const tclass = masked((w0 >>> 20) & 0xff, (code[pc + 19] | 0), (code[pc + 20] | 0)) & 0xff;
   wr32(buf, p, (w0 & 0xf0000000) | (tclass << 20) | label);
-  const hl = masked(buf[p + 7], code[pc + 21], code[pc + 22]) & 0xff;
+  const hl = masked(buf[p + 7], (code[pc + 21] | 0), (code[pc + 22] | 0)) & 0xff;
   buf[p + 7] = hl;
   key[W_IPV6_LABEL] = label;
   key[W_NW_PROTO_TOS_TTL_FRAG] = (key[W_NW_PROTO_TOS_TTL_FRAG] & (MASK_NW_PROTO | 0xff)) | (tclass << 16) | (hl << 8);
@@ -732,7 +734,7 @@ function setPorts(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Ui
   const off = fs[o + F_OFF];
   const p = off + l4;
   const old = rd32(buf, p);
-  const nv = masked(old, code[pc + 1], code[pc + 2]);
+  const nv = masked(old, (code[pc + 1] | 0), (code[pc + 2] | 0));
   if (nv === old) return;
   if (proto === IPPROTO_SCTP) {
     // Recompute CRC32c, preserving whatever error the old checksum had (OVS packet_set_sctp_port).
@@ -763,7 +765,7 @@ function setIcmp(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
   }
   const p = fs[o + F_OFF] + l4;
   const old = (buf[p] << 8) | buf[p + 1];
-  const nv = masked(old, code[pc + 1], code[pc + 2]) & 0xffff;
+  const nv = masked(old, (code[pc + 1] | 0), (code[pc + 2] | 0)) & 0xffff;
   if (nv === old) return;
   buf[p] = nv >>> 8;
   buf[p + 1] = nv & 0xff;
@@ -785,21 +787,21 @@ function setArp(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uint
     return;
   }
   const p = fs[o + F_OFF] + l3;
-  const spa = masked(rd32(buf, p + 14), code[pc + 1], code[pc + 2]);
-  const tpa = masked(rd32(buf, p + 24), code[pc + 3], code[pc + 4]);
+  const spa = masked(rd32(buf, p + 14), (code[pc + 1] | 0), (code[pc + 2] | 0));
+  const tpa = masked(rd32(buf, p + 24), (code[pc + 3] | 0), (code[pc + 4] | 0));
   wr32(buf, p + 14, spa);
   wr32(buf, p + 24, tpa);
-  const opMask = code[pc + 6];
+  const opMask = (code[pc + 6] | 0);
   if (opMask !== 0) {
     // The key holds an 8-bit opcode; a full mask writes the whole 16-bit field.
     const oldOp = (buf[p + 6] << 8) | buf[p + 7];
-    const op = opMask === 0xff ? code[pc + 5] : masked(oldOp, code[pc + 5], opMask) & 0xffff;
+    const op = opMask === 0xff ? (code[pc + 5] | 0) : masked(oldOp, (code[pc + 5] | 0), opMask) & 0xffff;
     buf[p + 6] = op >>> 8;
     buf[p + 7] = op & 0xff;
     key[W_NW_PROTO_TOS_TTL_FRAG] = (key[W_NW_PROTO_TOS_TTL_FRAG] & ~MASK_NW_PROTO) | ((op <= 0xff ? op : 0) << 24);
   }
-  setMac(buf, p + 8, code[pc + 7], code[pc + 8], code[pc + 9], code[pc + 10]);
-  setMac(buf, p + 18, code[pc + 11], code[pc + 12], code[pc + 13], code[pc + 14]);
+  setMac(buf, p + 8, (code[pc + 7] | 0), (code[pc + 8] | 0), (code[pc + 9] | 0), (code[pc + 10] | 0));
+  setMac(buf, p + 18, (code[pc + 11] | 0), (code[pc + 12] | 0), (code[pc + 13] | 0), (code[pc + 14] | 0));
   key[W_NW_SRC] = spa;
   key[W_NW_DST] = tpa;
   key[W_ARP_SHA_HI] = (buf[p + 8] << 8) | buf[p + 9];
@@ -841,7 +843,7 @@ function setNd(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uint3
   for (let k = 0; k < 4; k++) {
     const at = p + 8 + 4 * k;
     const old = rd32(buf, at);
-    const nv = masked(old, code[pc + 1 + 2 * k], code[pc + 2 + 2 * k]);
+    const nv = masked(old, ((code[pc + 1 + 2 * k] | 0) | 0), ((code[pc + 2 + 2 * k] | 0) | 0));
     if (nv !== old) {
       wr32(buf, at, nv);
       fixCsum32(buf, ck, old, nv);
@@ -858,7 +860,7 @@ function setNd(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uint3
     if (optLen === 0 || q + optLen > end) break;
     const t = buf[q];
     if (t === 1 && optLen === 8) {
-      setNdMac(buf, q + 2, ck, code[pc + 9], code[pc + 10], code[pc + 11], code[pc + 12]);
+      setNdMac(buf, q + 2, ck, (code[pc + 9] | 0), (code[pc + 10] | 0), (code[pc + 11] | 0), (code[pc + 12] | 0));
       if (solicit) {
         key[W_ARP_SHA_HI] = (buf[q + 2] << 8) | buf[q + 3];
         key[W_ARP_SHA_LO] = rd32(buf, q + 4);
@@ -866,7 +868,7 @@ function setNd(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uint3
       break;
     }
     if (t === 2 && optLen === 8) {
-      setNdMac(buf, q + 2, ck, code[pc + 13], code[pc + 14], code[pc + 15], code[pc + 16]);
+      setNdMac(buf, q + 2, ck, (code[pc + 13] | 0), (code[pc + 14] | 0), (code[pc + 15] | 0), (code[pc + 16] | 0));
       if (!solicit) {
         key[W_ARP_THA_HI] = (buf[q + 2] << 8) | buf[q + 3];
         key[W_ARP_THA_LO] = rd32(buf, q + 4);
@@ -885,7 +887,7 @@ function setMpls(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
   }
   const p = fs[o + F_OFF] + at;
   const old = rd32(buf, p);
-  const lse = masked(old, code[pc + 1], code[pc + 2]);
+  const lse = masked(old, (code[pc + 1] | 0), (code[pc + 2] | 0));
   wr32(buf, p, lse);
   key[W_MPLS0] = lse;
   // A flipped bottom-of-stack bit changes how many entries extraction reads.

@@ -15,8 +15,10 @@ import {
   OdpParseError,
   attrMaskState,
   formatAttrFields,
+  formatFlowKey,
   formatVlanTci,
   parseAttrFields,
+  parseFlowKey,
   parseMplsAttr,
   parseNum,
   valueAndMask,
@@ -195,6 +197,8 @@ function parseList(c: OdpCursor, top: boolean): DpAction[] {
   }
 }
 
+const KNOWN_ACTIONS = new Set(['set', 'push_vlan', 'push_mpls', 'pop_mpls', 'trunc', 'clone', 'dec_ttl', 'sample', 'userspace']);
+
 function parseAction(c: OdpCursor): DpAction {
   const at = c.pos;
   if (/[0-9]/.test(c.peek())) {
@@ -203,6 +207,7 @@ function parseAction(c: OdpCursor): DpAction {
   }
   const name = c.name();
   if (name === 'pop_vlan') return { type: 'pop_vlan' };
+  if (!KNOWN_ACTIONS.has(name)) throw new OdpParseError('ODP_UNKNOWN_ACTION', `unknown or unsupported action "${name}"`, at);
   c.expect('(');
   switch (name) {
     case 'set': {
@@ -265,3 +270,90 @@ export function parseActions(text: string): DpAction[] {
   return parseList(c, true);
 }
 
+
+// --- whole dump-flows lines -------------------------------------------------------------
+
+/** One datapath flow as `dpctl/dump-flows` shows it. */
+export interface DpFlowText {
+  /** The flow's UFID as OVS prints it with -m (`ufid:<uuid>, ` prefix), if shown. */
+  ufid?: string;
+  key: Uint32Array;
+  mask: Uint32Array;
+  actions: DpAction[];
+  packets: number;
+  bytes: number;
+  /** Seconds since the flow was last used, or null for "never". */
+  usedSec: number | null;
+  /** TCP flags seen on the flow (OVS's `flags:`), 0 for none. */
+  tcpFlags: number;
+}
+
+/** OVS packet_format_tcp_flags(): S F P R U . E C N, then the reserved bits. */
+function formatTcpFlagLetters(f: number): string {
+  let s = '';
+  if (f & 0x002) s += 'S';
+  if (f & 0x001) s += 'F';
+  if (f & 0x008) s += 'P';
+  if (f & 0x004) s += 'R';
+  if (f & 0x020) s += 'U';
+  if (f & 0x010) s += '.';
+  if (f & 0x040) s += 'E';
+  if (f & 0x080) s += 'C';
+  if (f & 0x100) s += 'N';
+  if (f & 0x200) s += '[200]';
+  if (f & 0x400) s += '[400]';
+  if (f & 0x800) s += '[800]';
+  return s;
+}
+
+const FLAG_LETTERS: Record<string, number> = { S: 0x002, F: 0x001, P: 0x008, R: 0x004, U: 0x020, '.': 0x010, E: 0x040, C: 0x080, N: 0x100 };
+
+/** A line of `dpctl/dump-flows`: `KEY, packets:N, bytes:N, used:Xs[, flags:..], actions:ACTIONS`. */
+export function formatDpFlow(f: DpFlowText): string {
+  let s = `${f.ufid !== undefined ? `ufid:${f.ufid}, ` : ''}${formatFlowKey(f.key, f.mask)}, packets:${f.packets}, bytes:${f.bytes}, used:`;
+  s += f.usedSec === null ? 'never' : `${f.usedSec.toFixed(3)}s`;
+  if (f.tcpFlags) s += `, flags:${formatTcpFlagLetters(f.tcpFlags)}`;
+  return `${s}, actions:${formatActions(f.actions)}`;
+}
+
+/** Parse one `dpctl/dump-flows` line, with or without a `ufid:<uuid>, ` prefix. */
+export function parseDpFlow(line: string): DpFlowText {
+  let text = line.trim();
+  let base = line.length - line.trimStart().length;
+  const u = /^ufid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}), /.exec(text);
+  if (u) {
+    text = text.slice(u[0].length);
+    base += u[0].length;
+  }
+  const m = /, packets:(\d+), bytes:(\d+), used:(never|\d+\.\d+s)(?:, flags:([SFPRU.ECN\[\]0-9]*|none))?, actions:/.exec(text);
+  if (!m) throw new OdpParseError('ODP_SYNTAX', 'expected ", packets:N, bytes:N, used:T, actions:" after the key', base);
+  let key: Uint32Array;
+  let mask: Uint32Array;
+  try {
+    ({ key, mask } = parseFlowKey(text.slice(0, m.index)));
+  } catch (e) {
+    if (e instanceof OdpParseError) throw new OdpParseError(e.code, e.message.replace(/ \(at character \d+\)$/, ''), e.position + base);
+    throw e;
+  }
+  const at = m.index + m[0].length;
+  let actions: DpAction[];
+  try {
+    actions = parseActions(text.slice(at));
+  } catch (e) {
+    if (e instanceof OdpParseError) throw new OdpParseError(e.code, e.message.replace(/ \(at character \d+\)$/, ''), e.position + base + at);
+    throw e;
+  }
+  let tcpFlags = 0;
+  const letters = m[4] && m[4] !== 'none' ? m[4] : '';
+  for (const r of letters.matchAll(/\[(200|400|800)\]|./g)) tcpFlags |= r[1] ? parseInt(r[1], 16) : (FLAG_LETTERS[r[0]] ?? 0);
+  return {
+    ...(u ? { ufid: u[1] } : {}),
+    key,
+    mask,
+    actions,
+    packets: Number(m[1]),
+    bytes: Number(m[2]),
+    usedSec: m[3] === 'never' ? null : Number(m[3].slice(0, -1)),
+    tcpFlags,
+  };
+}

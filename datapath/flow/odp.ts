@@ -651,7 +651,6 @@ interface Level {
   ethType: number | null;
   ethTypeMask: number;
   vlan: [number, number] | null;
-  encap: boolean;
 }
 
 function parseVlan(c: OdpCursor): [number, number] {
@@ -709,7 +708,7 @@ export function parseMplsAttr(c: OdpCursor, key: Uint32Array, mask: Uint32Array)
 }
 
 function parseLevel(c: OdpCursor, key: Uint32Array, mask: Uint32Array, level: number, top: boolean): void {
-  const lv: Level = { ethType: null, ethTypeMask: 0, vlan: null, encap: false };
+  const lv: Level = { ethType: null, ethTypeMask: 0, vlan: null };
   let first = true;
   for (;;) {
     c.skipSpace();
@@ -755,8 +754,8 @@ function parseLevel(c: OdpCursor, key: Uint32Array, mask: Uint32Array, level: nu
         break;
       case 'encap':
         if (lv.vlan === null && lv.ethType === null) throw new OdpParseError('ODP_SYNTAX', 'encap() without eth_type/vlan before it', at);
-        if (level >= 1 && lv.vlan === null) throw new OdpParseError('ODP_SYNTAX', 'encap() without vlan()', at);
-        lv.encap = true;
+        if (level >= 2) throw new OdpParseError('ODP_UNSUPPORTED', 'more than two VLAN tags', at);
+        // A tag whose TCI is fully wildcarded prints no vlan(); it is still a tag.
         if (lv.vlan === null) lv.vlan = [VLAN_CFI, 0];
         parseLevel(c, key, mask, level + 1, false);
         c.expect(')');

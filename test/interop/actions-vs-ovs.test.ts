@@ -11,15 +11,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatActions, parseActions } from '../../datapath/actions/odp-actions.js';
+import { formatActions, formatDpFlow, parseActions, parseDpFlow } from '../../datapath/actions/odp-actions.js';
 import type { DpAction, SetAttr } from '../../datapath/actions/types.js';
 import { SET_WRITABLE } from '../../datapath/actions/compile.js';
 import { extractFlow } from '../../datapath/flow/extract.js';
 import * as K from '../../datapath/flow/key.js';
 import { KEY_WORDS, newKey, newLayout } from '../../datapath/flow/key.js';
 import { formatFlowKey, parseFlowKey } from '../../datapath/flow/odp.js';
-import { MAC_A, MAC_B, arp, eth, icmp4, icmp6, ipv4, ipv6, mpls, nd, sctp, tcp, udp } from '../unit/datapath/actions/frames.js';
-import { runActions } from '../unit/datapath/actions/run-actions.js';
+import { MAC_A, MAC_B, arp, eth, icmp4, icmp6, ipv4, ipv6, mpls, nd, sctp, tcp, udp } from '../helpers/frames.js';
+import { runActions } from '../helpers/run-actions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvs-ovs-actions-'));
 const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
@@ -166,6 +166,12 @@ describe('datapath actions: tsvs executor vs OVS 3.1 dummy datapath', () => {
       expect(Object.values(ovs).flat().length).toBeGreaterThan(0);
     });
   }
+  it('whole dump-flows lines with stats and TCP flags parse and print back', async () => {
+    await ovsExecute(tcp4, '2');
+    const line = appctl('dpctl/dump-flows').split('\n').find((l) => l.includes('actions:'))!;
+    expect(line).toMatch(/packets:1, bytes:\d+, used:\d+\.\d{3}s, flags:S, actions:2$/);
+    expect(formatDpFlow(parseDpFlow(line))).toBe(line);
+  });
   it('OVS prints the installed flows as tsvs does', () => {
     const key = newKey();
     extractFlow(Uint8Array.from(tcp6), 0, tcp6.length, portNo.p1, key, newLayout());
@@ -239,6 +245,7 @@ describe('randomised action lists: tsvs vs OVS 3.1', () => {
       else if (r === 6 && depth < 2) out.push({ type: 'clone', actions: randomList(frame, attrs, depth + 1) });
       else if (r === 7 && depth < 2) out.push({ type: 'sample', probability: pick([0, 0xffffffff]), actions: randomList(frame, attrs, depth + 1) });
       else if (r === 8) out.push({ type: 'truncate', maxLen: 14 + (rnd() % 60) });
+      else if (r === 9) out.push({ type: 'pop_vlan' });
       out.push({ type: 'output', port: portNo[pick(OUT_PORTS)] });
     }
     return out;

@@ -4,7 +4,7 @@ import { ActionError } from '../../../../datapath/actions/action-error.js';
 import { MAX_NESTING, OP_CLONE, OP_OUTPUT, OP_SAMPLE, OP_SET_IPV4, OP_USERSPACE, compileActions } from '../../../../datapath/actions/compile.js';
 import { probabilityFromPercent, type DpAction } from '../../../../datapath/actions/types.js';
 import * as K from '../../../../datapath/flow/key.js';
-import { words } from './run-actions.js';
+import { words } from '../../../helpers/run-actions.js';
 
 function codeOf(fn: () => unknown): string {
   try {

@@ -23,8 +23,8 @@ import {
   udp,
   verifyChecksums,
   type Pseudo,
-} from './frames.js';
-import { extractFresh, runActions, words, type RunResult } from './run-actions.js';
+} from '../../../helpers/frames.js';
+import { extractFresh, runActions, words, type RunResult } from '../../../helpers/run-actions.js';
 
 const MAC_C = [0x0a, 0xbb, 0xcc, 0xdd, 0xee, 0xff];
 const macHi = (m: number[]) => (m[0] << 8) | m[1];
@@ -113,6 +113,13 @@ describe('set(ipv4)', () => {
     const mk = (s: string) => eth(MAC_B, MAC_A, 0x0800, [[0x88a8, 100], [0x8100, 0x2000 | 20]]).concat(ipv4(s, '10.0.0.2', 6, tcp({ v6: false, src: s, dst: '10.0.0.2' }, 1, 2)));
     const r = runActions(mk('10.0.0.1'), [setM('ipv4', { [K.W_NW_SRC]: w4('10.0.0.99') }, { [K.W_NW_SRC]: 0xffffffff })]);
     check(r, mk('10.0.0.99'));
+  });
+  it('on a frame cut short inside the IPv4 header: left unchanged and counted', () => {
+    const f = tcp4().slice(0, 14 + 16);
+    const r = runActions(f, [set('ipv4', { [K.W_NW_SRC]: 1 }), set('tcp', { [K.W_TP_PORTS]: 1 }), { type: 'dec_ttl', actions: [] }, { type: 'output', port: 1 }]);
+    expect(r.frame.toString('hex')).toBe(Buffer.from(f).toString('hex'));
+    expect(r.stats.setSkipped).toBe(2);
+    expect(r.outputs).toHaveLength(1);
   });
   it('on a non-IPv4 frame: left unchanged and counted', () => {
     const f = l4v6('tcp');

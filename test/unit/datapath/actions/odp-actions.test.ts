@@ -4,12 +4,12 @@
 // formatter's source form; parsed lists compile and run.
 import { describe, expect, it } from 'vitest';
 import { compileActions } from '../../../../datapath/actions/compile.js';
-import { formatActions, parseActions } from '../../../../datapath/actions/odp-actions.js';
+import { formatActions, formatDpFlow, parseActions, parseDpFlow } from '../../../../datapath/actions/odp-actions.js';
 import type { DpAction } from '../../../../datapath/actions/types.js';
 import * as K from '../../../../datapath/flow/key.js';
 import { OdpParseError } from '../../../../datapath/flow/odp.js';
-import { MAC_A, MAC_B, eth, ipv4, tcp, verifyChecksums } from './frames.js';
-import { runActions, words } from './run-actions.js';
+import { MAC_A, MAC_B, eth, ipv4, tcp, verifyChecksums } from '../../../helpers/frames.js';
+import { runActions, words } from '../../../helpers/run-actions.js';
 
 const OVS_PRINTED = [
   'set(ipv4(src=10.0.0.1/255.255.255.0)),2',
@@ -121,5 +121,29 @@ describe('action parse errors', () => {
     expect(err('clone(1')).toEqual(['ODP_SYNTAX', 7]);
     expect(err('drop,1')).toEqual(['ODP_SYNTAX', 0]);
     expect(err('userspace(pid=1,userdata(xyz))')).toEqual(['ODP_BAD_VALUE', 25]);
+  });
+});
+
+describe('whole dump-flows lines', () => {
+  const LINES = [
+    'recirc_id(0),in_port(1),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=6,tos=0,ttl=64,frag=no),tcp(src=1234,dst=80), packets:0, bytes:0, used:never, actions:set(ipv4(src=10.0.0.1/255.255.255.0)),2',
+    'recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no), packets:1, bytes:58, used:0.645s, actions:set(ipv4(src=10.9.9.9,ttl=5)),push_vlan(vid=10,pcp=3),2',
+    'recirc_id(0),in_port(2),eth(),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(dst=80), packets:12, bytes:1200, used:1.250s, flags:SFP.[800], actions:drop',
+    'ufid:4b4e2d64-2c8b-4f55-8b7d-0d3c2a6c9f01, recirc_id(0),in_port(3),eth(),eth_type(0x0806), packets:0, bytes:0, used:never, actions:1',
+  ];
+  for (const l of LINES) it(l.slice(0, 80), () => expect(formatDpFlow(parseDpFlow(l))).toBe(l));
+  it('reads the stats', () => {
+    const f = parseDpFlow(LINES[2]);
+    expect(f).toMatchObject({ packets: 12, bytes: 1200, usedSec: 1.25, tcpFlags: 0x81b, actions: [] });
+  });
+  it('error positions point into the line', () => {
+    try {
+      parseDpFlow('  in_port(1),eth(), packets:0, bytes:0, used:never, actions:1,frob');
+    } catch (e) {
+      expect((e as OdpParseError).code).toBe('ODP_UNKNOWN_ACTION');
+      expect((e as OdpParseError).position).toBe(62);
+      return;
+    }
+    throw new Error('no error');
   });
 });

@@ -9,7 +9,7 @@ import type { DpAction } from '../../../../datapath/actions/types.js';
 import { extractFlow } from '../../../../datapath/flow/extract.js';
 import { newKey, newLayout } from '../../../../datapath/flow/key.js';
 import { HEADROOM, PacketBatch, SLOT_BYTES } from '../../../../datapath/packet-batch.js';
-import { MAC_A, MAC_B, eth, ipv4, tcp } from './frames.js';
+import { MAC_A, MAC_B, eth, ipv4, tcp } from '../../../helpers/frames.js';
 
 const P = { v6: false, src: '10.0.0.1', dst: '10.0.0.2' };
 const FRAME = eth(MAC_B, MAC_A, 0x0800).concat(ipv4('10.0.0.1', '10.0.0.2', 6, tcp(P, 1, 2, [1, 2, 3, 4, 5, 6, 7])));

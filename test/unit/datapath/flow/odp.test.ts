@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { extractFlow } from '../../../../datapath/flow/extract.js';
 import * as K from '../../../../datapath/flow/key.js';
 import { OdpParseError, formatFlowKey, formatIp6, parseFlowKey, parseIp6 } from '../../../../datapath/flow/odp.js';
-import { MAC_A, MAC_B, arp, eth, icmp4, ipv4, ipv6, mpls, nd, sctp, tcp, udp } from '../actions/frames.js';
+import { MAC_A, MAC_B, arp, eth, icmp4, ipv4, ipv6, mpls, nd, sctp, tcp, udp } from '../../../helpers/frames.js';
 
 /** Printed by OVS 3.1 dpctl/dump-flows (megaflows: key + mask). */
 const OVS_MEGAFLOWS = [

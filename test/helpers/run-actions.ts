@@ -1,11 +1,11 @@
 // Test harness: put a frame in a batch, extract its key, run an action list,
 // capture what the context saw.
-import { compileActions } from '../../../../datapath/actions/compile.js';
-import { ActionStats, executeActions, type ActionContext } from '../../../../datapath/actions/execute.js';
-import type { DpAction } from '../../../../datapath/actions/types.js';
-import { extractFlow } from '../../../../datapath/flow/extract.js';
-import { KEY_WORDS, newKey, newLayout } from '../../../../datapath/flow/key.js';
-import { PacketBatch } from '../../../../datapath/packet-batch.js';
+import { compileActions } from '../../datapath/actions/compile.js';
+import { ActionStats, executeActions, type ActionContext } from '../../datapath/actions/execute.js';
+import type { DpAction } from '../../datapath/actions/types.js';
+import { extractFlow } from '../../datapath/flow/extract.js';
+import { KEY_WORDS, newKey, newLayout } from '../../datapath/flow/key.js';
+import { PacketBatch } from '../../datapath/packet-batch.js';
 
 export interface Sent {
   port: number;
