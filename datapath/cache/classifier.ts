@@ -181,7 +181,10 @@ export class Classifier<A = unknown> {
       for (let i = 0; i < subs.length; i++) subs[i].rank = i;
       this.reorders++;
     }
-    for (const st of subs) st.hits = 0;
+    for (const st of subs) {
+      st.hitsTotal += st.hits;
+      st.hits = 0;
+    }
   }
 
   /** Rank (search position) of an installed flow's subtable, or -1. */

@@ -27,8 +27,9 @@ export class Subtable<A = unknown> {
 
   /** Flows installed. */
   count = 0;
-  /** Hits since the last re-sort (ranking); `hitsTotal` never resets. */
+  /** Hits since the last re-sort (ranking). */
   hits = 0;
+  /** Hits before the last re-sort; the total is hitsTotal + hits. */
   hitsTotal = 0;
   /** Position in the classifier's ranked list (classifier-maintained). */
   rank = 0;
