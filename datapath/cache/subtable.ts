@@ -81,10 +81,19 @@ export class Subtable<A = unknown> {
 
   /** The flow whose masked key equals `key & mask`, or null. Allocation-free. */
   lookup(key: Uint32Array): Megaflow<A> | null {
+    return this.probe(key, hashMasked(key, this.mask, this.words, this.n, 0) | TAG_BIT);
+  }
+
+  /** Slot tag of `key` here (its masked hash with TAG_BIT), for probe(). */
+  tagOf(key: Uint32Array): number {
+    return hashMasked(key, this.mask, this.words, this.n, 0) | TAG_BIT;
+  }
+
+  /** lookup() with the tag already computed by tagOf(). */
+  probe(key: Uint32Array, t: number): Megaflow<A> | null {
     const n = this.n;
     const words = this.words;
     const maskWords = this.maskWords;
-    const t = hashMasked(key, this.mask, words, n, 0) | TAG_BIT;
     const capMask = this.capMask;
     const slots = this.slots;
     const stride = this.stride;
