@@ -153,6 +153,29 @@ function lookupLoop(fc: FlowCache<number>, w: Workload, n: number, passHash: boo
   return sink;
 }
 
+/** Batches of 32 consecutive workload packets through lookupBatch; ns per packet. */
+function batchLoop(fc: FlowCache<number>, w: Workload, batches: Uint32Array[][], hashes: Int32Array[], n: number, out: (Megaflow<number> | null)[]): number {
+  let sink = 0;
+  let b = w.pos;
+  for (let i = 0; i < n; i += 32) {
+    sink = (sink + fc.lookupBatch(batches[b], hashes[b], 32, out)) | 0;
+    if (++b === batches.length) b = 0;
+  }
+  w.pos = b;
+  return sink;
+}
+
+function batchesOf(w: Workload, limit: number): { batches: Uint32Array[][]; hashes: Int32Array[] } {
+  const n = Math.min(w.keys.length, limit);
+  const batches: Uint32Array[][] = [];
+  const hashes: Int32Array[] = [];
+  for (let i = 0; i + 32 <= n; i += 32) {
+    batches.push(w.keys.slice(i, i + 32));
+    hashes.push(w.hashes.slice(i, i + 32));
+  }
+  return { batches, hashes };
+}
+
 // --- Map-based subtable, for the table-layout comparison only --------------------
 class MapSubtable {
   readonly words: Uint8Array;
@@ -276,6 +299,33 @@ export async function runCacheBench(opts: { quick: boolean }): Promise<object[]>
     rows.push(row('miss (emc off)', masks, 1000, t, c.subtablesSearched / c.lookups));
   }
 
+  // The same through lookupBatch (32 packets per call), as the datapath will call it.
+  {
+    const { fc, packets } = buildCache(10, 1000, 8192, 1);
+    const { batches, hashes } = batchesOf(packets, 1024);
+    const out: (Megaflow<number> | null)[] = [];
+    batchLoop(fc, packets, batches, hashes, 4096, out);
+    packets.pos = 0;
+    fc.resetCounters();
+    const t = timeLoop(budgetMs, (n) => batchLoop(fc, packets, batches, hashes, n, out));
+    if (fc.megaflowHits * 100 > fc.emcHits) throw new Error('EMC batch bench: working set not resident');
+    rows.push(row('batch32 emc-hit (hash given)', 10, 1000, t, 0));
+  }
+  for (const [masks, flows] of [
+    [1, 100_000],
+    [10, 1000],
+    [10, 100_000],
+    [100, 1000],
+  ]) {
+    const { fc, packets } = buildCache(masks, flows, 0, 2);
+    const { batches, hashes } = batchesOf(packets, 1 << 30);
+    const out: (Megaflow<number> | null)[] = [];
+    const t = timeLoop(budgetMs, (n) => batchLoop(fc, packets, batches, hashes, n, out));
+    const c = fc.classifier;
+    if (c.misses !== 0) throw new Error('megaflow batch bench: unexpected misses');
+    rows.push(row('batch32 megaflow-hit (emc off)', masks, flows, t, c.subtablesSearched / c.lookups));
+  }
+
   // Table layout comparison: Map<hash, flow|flow[]> subtables, same workload.
   for (const flows of [1000, 100_000]) {
     rows.push(row('map-subtable classifier (comparison)', 10, flows, mapClassifierNs(10, flows, budgetMs, 2), NaN));
@@ -283,7 +333,7 @@ export async function runCacheBench(opts: { quick: boolean }): Promise<object[]>
 
   for (const r of rows) {
     console.log(
-      `${r.case.padEnd(44)} masks=${String(r.masks).padStart(3)} flows=${String(r.flows).padStart(6)}  ` +
+      `${r.case.padEnd(40)} masks=${String(r.masks).padStart(3)} flows=${String(r.flows).padStart(6)}  ` +
         `best ${r.nsPerLookup.toFixed(1).padStart(7)} ns (median ${r.nsPerLookupMedian.toFixed(1).padStart(7)})  ` +
         `${r.mLookupsPerSec.toFixed(2).padStart(6)} M/s` +
         (Number.isNaN(r.subtablesPerLookup) ? '' : `  subtables/lookup=${r.subtablesPerLookup}`),

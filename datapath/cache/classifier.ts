@@ -47,6 +47,9 @@ export class Classifier<A = unknown> {
   private byMaskHash = new Map<number, Subtable<A>[]>();
   private nFlows = 0;
   private sinceResort = 0;
+  /** lookupBatch scratch: indices of unmatched keys, their tags in one subtable. */
+  private pending = new Int32Array(32);
+  private tags = new Int32Array(32);
 
   constructor(opts: ClassifierOptions = {}) {
     this.flowLimit = opts.flowLimit ?? DEFAULT_FLOW_LIMIT;
@@ -85,6 +88,57 @@ export class Classifier<A = unknown> {
     this.misses++;
     this.subtablesSearched += n;
     return null;
+  }
+
+  /**
+   * Look up `count` keys at once (OVS dpcls_lookup over a batch): each
+   * subtable, in rank order, hashes all keys still unmatched, then probes
+   * them, so the probes' cache misses overlap instead of queueing behind
+   * each other. Writes out[i] (the flow or null) for i < count; returns the
+   * number of hits. Same answers and counters as `count` lookup() calls
+   * (a due re-sort runs at the start of the batch). Allocation-free once the
+   * scratch arrays have grown to the batch size.
+   */
+  lookupBatch(keys: readonly Uint32Array[], count: number, out: (Megaflow<A> | null)[]): number {
+    if (this.resortInterval > 0 && (this.sinceResort += count) >= this.resortInterval) this.resort();
+    this.lookups += count;
+    if (this.pending.length < count) {
+      this.pending = new Int32Array(count);
+      this.tags = new Int32Array(count);
+    }
+    const pending = this.pending;
+    const tags = this.tags;
+    let np = 0;
+    for (let i = 0; i < count; i++) {
+      out[i] = null;
+      pending[np++] = i;
+    }
+    const subs = this.subs;
+    const ns = subs.length;
+    let hits = 0;
+    let searched = 0;
+    for (let s = 0; s < ns && np > 0; s++) {
+      const st = subs[s];
+      for (let p = 0; p < np; p++) tags[p] = st.tagOf(keys[pending[p]]);
+      let kept = 0;
+      for (let p = 0; p < np; p++) {
+        const i = pending[p];
+        const f = st.probe(keys[i], tags[p]);
+        if (f !== null) {
+          out[i] = f;
+          st.hits++;
+          hits++;
+          searched += s + 1;
+        } else {
+          pending[kept++] = i;
+        }
+      }
+      np = kept;
+    }
+    this.hits += hits;
+    this.misses += np;
+    this.subtablesSearched += searched + np * ns;
+    return hits;
   }
 
   /**
@@ -181,7 +235,10 @@ export class Classifier<A = unknown> {
       for (let i = 0; i < subs.length; i++) subs[i].rank = i;
       this.reorders++;
     }
-    for (const st of subs) st.hits = 0;
+    for (const st of subs) {
+      st.hitsTotal += st.hits;
+      st.hits = 0;
+    }
   }
 
   /** Rank (search position) of an installed flow's subtable, or -1. */

@@ -52,6 +52,11 @@ export class FlowCache<A = unknown> {
   misses = 0;
 
   private readonly byUfid = new Map<string, Megaflow<A>>();
+  /** lookupBatch scratch (EMC misses): batch index, hash, key, classifier answer. */
+  private missIdx = new Int32Array(0);
+  private missHash = new Int32Array(0);
+  private readonly missKeys: Uint32Array[] = [];
+  private readonly missOut: (Megaflow<A> | null)[] = [];
 
   constructor(opts: FlowCacheOptions = {}) {
     this.classifier = new Classifier<A>(opts);
@@ -88,6 +93,68 @@ export class FlowCache<A = unknown> {
     this.megaflowHits++;
     emc.insert(key, h, f);
     return f;
+  }
+
+  /**
+   * Look up a batch: out[i] = the flow for keys[i] or null, for i < count.
+   * `hashes` holds the full-key hashes (or null: computed when the EMC is
+   * on). EMC first; its misses go to the classifier together (lookupBatch)
+   * and hits are cached in the EMC. Same answers and counters as `count`
+   * lookup() calls. Returns the number of misses (upcalls). Allocation-free
+   * once the scratch arrays have grown to the batch size.
+   */
+  lookupBatch(
+    keys: readonly Uint32Array[],
+    hashes: Int32Array | null,
+    count: number,
+    out: (Megaflow<A> | null)[],
+  ): number {
+    const emc = this.emc;
+    if (emc === null) {
+      const hits = this.classifier.lookupBatch(keys, count, out);
+      this.megaflowHits += hits;
+      this.misses += count - hits;
+      return count - hits;
+    }
+    if (this.missIdx.length < count) {
+      this.missIdx = new Int32Array(count);
+      this.missHash = new Int32Array(count);
+      while (this.missKeys.length < count) {
+        this.missKeys.push(keys[0]);
+        this.missOut.push(null);
+      }
+    }
+    const missIdx = this.missIdx;
+    const missHash = this.missHash;
+    const missKeys = this.missKeys;
+    const missOut = this.missOut;
+    let m = 0;
+    for (let i = 0; i < count; i++) {
+      const key = keys[i];
+      const h = hashes === null ? hashKey(key, 0) : hashes[i];
+      const f = emc.lookup(key, h);
+      out[i] = f;
+      if (f === null) {
+        missIdx[m] = i;
+        missHash[m] = h;
+        missKeys[m] = key;
+        m++;
+      }
+    }
+    this.emcHits += count - m;
+    if (m === 0) return 0;
+    const hits = this.classifier.lookupBatch(missKeys, m, missOut);
+    for (let j = 0; j < m; j++) {
+      const f = missOut[j];
+      if (f !== null) {
+        const i = missIdx[j];
+        out[i] = f;
+        emc.insert(keys[i], missHash[j], f);
+      }
+    }
+    this.megaflowHits += hits;
+    this.misses += m - hits;
+    return m - hits;
   }
 
   /**

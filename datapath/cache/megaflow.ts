@@ -30,7 +30,7 @@ export class Megaflow<A = unknown> {
   dead = false;
   /** Subtable holding the flow while installed (classifier-private). */
   subtable: Subtable<A> | null = null;
-  /** Hash of the masked key in its subtable (classifier-private). */
+  /** Tag (masked-key hash with the top bit set) in its subtable (classifier-private). */
   hash = 0;
 
   /**

@@ -1,14 +1,19 @@
 // One subtable of the tuple-space classifier: every flow with the same mask
 // (OVS struct dpcls_subtable). An open-addressing hash table (linear probing,
-// backward-shift delete, load <= 1/2) in typed arrays, keyed by the hash of
-// the masked key; each slot keeps a compact copy of the masked key words so a
-// probe compares contiguous memory and allocates nothing.
+// backward-shift delete, load <= 1/2) keyed by the hash of the masked key. The
+// slots live in one Int32Array, `stride = n + 1` words each: [tag, masked key
+// words...] where tag = hash | TAG_BIT is never 0, so 0 marks an empty slot
+// and one compare tests both occupancy and hash. A probe touches one cache
+// line (for n <= 15) and allocates nothing; the flow object is loaded only on
+// a full match.
 
 import { KEY_WORDS } from '../flow/key.js';
 import { hashMasked } from '../flow/hash.js';
 import type { Megaflow } from './megaflow.js';
 
 const MIN_CAPACITY = 8;
+/** Set in every stored tag so that no tag is 0 (the empty mark). */
+const TAG_BIT = 0x80000000 | 0;
 
 export class Subtable<A = unknown> {
   /** The mask (key layout). */
@@ -22,16 +27,17 @@ export class Subtable<A = unknown> {
 
   /** Flows installed. */
   count = 0;
-  /** Hits since the last re-sort (ranking); `hitsTotal` never resets. */
+  /** Hits since the last re-sort (ranking). */
   hits = 0;
+  /** Hits before the last re-sort; the total is hitsTotal + hits. */
   hitsTotal = 0;
   /** Position in the classifier's ranked list (classifier-maintained). */
   rank = 0;
 
-  /** Words per slot: used flag, hash, n masked key words. */
+  /** Words per slot: tag, n masked key words. */
   private readonly stride: number;
   private capMask: number;
-  /** slot * stride + (0: used, 1: hash, 2 + j: masked key word j). */
+  /** slot * stride + (0: tag, or 0 if empty; 1 + j: masked key word j). */
   private slots: Int32Array;
   private slotFlow: (Megaflow<A> | null)[];
 
@@ -51,7 +57,7 @@ export class Subtable<A = unknown> {
         j++;
       }
     }
-    this.stride = n + 2;
+    this.stride = n + 1;
     this.capMask = MIN_CAPACITY - 1;
     this.slots = new Int32Array(MIN_CAPACITY * this.stride);
     this.slotFlow = nullArray<A>(MIN_CAPACITY);
@@ -75,19 +81,29 @@ export class Subtable<A = unknown> {
 
   /** The flow whose masked key equals `key & mask`, or null. Allocation-free. */
   lookup(key: Uint32Array): Megaflow<A> | null {
+    return this.probe(key, hashMasked(key, this.mask, this.words, this.n, 0) | TAG_BIT);
+  }
+
+  /** Slot tag of `key` here (its masked hash with TAG_BIT), for probe(). */
+  tagOf(key: Uint32Array): number {
+    return hashMasked(key, this.mask, this.words, this.n, 0) | TAG_BIT;
+  }
+
+  /** lookup() with the tag already computed by tagOf(). */
+  probe(key: Uint32Array, t: number): Megaflow<A> | null {
     const n = this.n;
     const words = this.words;
     const maskWords = this.maskWords;
-    const h = hashMasked(key, this.mask, words, n, 0);
     const capMask = this.capMask;
     const slots = this.slots;
     const stride = this.stride;
-    let i = h & capMask;
+    let i = t & capMask;
     for (;;) {
       const b = i * stride;
-      if (slots[b] === 0) return null;
-      if (slots[b + 1] === h) {
-        const base = b + 2;
+      const s = slots[b];
+      if (s === 0) return null;
+      if (s === t) {
+        const base = b + 1;
         let j = 0;
         while (j < n && (key[words[j]] & maskWords[j]) === slots[base + j]) j++;
         if (j === n) return this.slotFlow[i];
@@ -101,7 +117,7 @@ export class Subtable<A = unknown> {
    * the already installed flow with the same masked key (nothing changes).
    */
   insert(flow: Megaflow<A>): Megaflow<A> {
-    const h = this.hashOf(flow.key);
+    const h = this.hashOf(flow.key) | TAG_BIT;
     const found = this.findSlot(flow.key, h);
     if (found >= 0) return this.slotFlow[found] as Megaflow<A>;
     if ((this.count + 1) * 2 > this.capMask + 1) this.resize((this.capMask + 1) * 2);
@@ -133,7 +149,7 @@ export class Subtable<A = unknown> {
 
   /** The installed flow with masked key equal to `key & mask`, or null. */
   find(key: Uint32Array): Megaflow<A> | null {
-    const i = this.findSlot(key, this.hashOf(key));
+    const i = this.findSlot(key, this.hashOf(key) | TAG_BIT);
     return i < 0 ? null : this.slotFlow[i];
   }
 
@@ -162,10 +178,11 @@ export class Subtable<A = unknown> {
     let i = h & capMask;
     for (;;) {
       const b = i * stride;
-      if (slots[b] === 0) return -1;
-      if (slots[b + 1] === h) {
+      const s = slots[b];
+      if (s === 0) return -1;
+      if (s === h) {
         let j = 0;
-        while (j < n && (key[words[j]] & maskWords[j]) === slots[b + 2 + j]) j++;
+        while (j < n && (key[words[j]] & maskWords[j]) === slots[b + 1 + j]) j++;
         if (j === n) return i;
       }
       i = (i + 1) & capMask;
@@ -179,10 +196,9 @@ export class Subtable<A = unknown> {
     let i = h & capMask;
     while (slots[i * stride] !== 0) i = (i + 1) & capMask;
     const b = i * stride;
-    slots[b] = 1;
-    slots[b + 1] = h;
+    slots[b] = h;
     const key = flow.key;
-    for (let j = 0; j < this.n; j++) slots[b + 2 + j] = key[this.words[j]] & this.maskWords[j];
+    for (let j = 0; j < this.n; j++) slots[b + 1 + j] = key[this.words[j]] & this.maskWords[j];
     this.slotFlow[i] = flow;
   }
 
@@ -196,7 +212,7 @@ export class Subtable<A = unknown> {
     for (;;) {
       j = (j + 1) & capMask;
       if (slots[j * stride] === 0) break;
-      const home = slots[j * stride + 1] & capMask;
+      const home = slots[j * stride] & capMask;
       // Leave the entry at j if its home lies cyclically in (i, j].
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;

@@ -111,6 +111,8 @@ describe('Classifier', () => {
     c.lookup(pkt(5, 0x0a000001)); // 10th lookup re-sorts first
     expect(c.rankOf(b)).toBe(0);
     expect(c.reorders).toBe(1);
+    const stB = c.subtables()[0];
+    expect(stB.hitsTotal + stB.hits).toBe(10);
     c.resetCounters();
     c.lookup(pkt(5, 0x0a000001));
     expect(c.subtablesSearched).toBe(1);

@@ -126,9 +126,31 @@ function runNonOverlapping(s: Scenario): { emcHits: number; megaflowHits: number
       if (got !== null) expect(got.actions).toBe(exp!.actions);
     }
   };
+  /** Same packets through lookupBatch, in batches of 1..32. */
+  const checkBatched = (): void => {
+    const out: (Megaflow<string> | null)[] = [];
+    for (let done = 0; done < 10_000; ) {
+      const n = Math.min(1 + Math.floor(r() * 32), 10_000 - done);
+      const batch: Uint32Array[] = [];
+      for (let i = 0; i < n; i++) batch.push(r() < 0.9 ? pool[Math.floor(r() * pool.length)] : randomPacket(r));
+      const hashes = r() < 0.5 ? Int32Array.from(batch, (k) => hashKey(k, 0)) : null;
+      const misses = fc.lookupBatch(batch, hashes, n, out);
+      let expMisses = 0;
+      for (let i = 0; i < n; i++) {
+        const exp = naiveFirst(live, batch[i], () => 0);
+        if (exp === null) expMisses++;
+        if (out[i] !== exp) {
+          throw new Error(`seed ${s.seed} batch packet ${done + i}: got ${out[i]?.actions ?? 'miss'}, want ${exp?.actions ?? 'miss'}`);
+        }
+      }
+      expect(misses).toBe(expMisses);
+      done += n;
+    }
+  };
   tryInstall(600);
   expect(fc.count).toBe(live.length);
   check();
+  checkBatched();
   // Random deletes, modifies and re-inserts; then check again.
   for (let round = 0; round < 3; round++) {
     const deleted: Megaflow<string>[] = [];
@@ -153,9 +175,10 @@ function runNonOverlapping(s: Scenario): { emcHits: number; megaflowHits: number
     expect(fc.count).toBe(live.length);
     expect(new Set(fc.dump())).toEqual(new Set(live));
     check();
+    checkBatched();
   }
   const total = fc.emcHits + fc.megaflowHits + fc.misses;
-  expect(total).toBe(40_000);
+  expect(total).toBe(80_000);
   expect(fc.classifier.lookups).toBe(fc.megaflowHits + fc.misses);
   return { emcHits: fc.emcHits, megaflowHits: fc.megaflowHits, misses: fc.misses, masks: nMasks };
 }
@@ -201,6 +224,43 @@ describe('FlowCache differential against a linear scan', () => {
       expect(ties).toBeGreaterThan(100);
       expect(c.reorders).toBeGreaterThan(0);
     }
+  });
+
+  it('overlapping flows: lookupBatch answers and counts like single lookups', () => {
+    const r = prng(300);
+    const masks = Array.from({ length: 15 }, () => randomMask(r));
+    const single = new Classifier<string>({ resortInterval: 0 });
+    const batched = new Classifier<string>({ resortInterval: 0 });
+    for (let i = 0; i < 400; i++) {
+      const k = randomPacket(r);
+      const m = masks[Math.floor(r() * masks.length)];
+      single.insert(new Megaflow(k, m, `f${i}`));
+      batched.insert(new Megaflow(k, m, `f${i}`));
+    }
+    const out: (Megaflow<string> | null)[] = [];
+    for (let b = 0; b < 400; b++) {
+      if (b % 7 === 0) {
+        single.resort();
+        batched.resort();
+      }
+      const n = 1 + Math.floor(r() * 32);
+      const keys = Array.from({ length: n }, () => randomPacket(r));
+      const hits = batched.lookupBatch(keys, n, out);
+      let expHits = 0;
+      for (let i = 0; i < n; i++) {
+        const exp = single.lookup(keys[i]);
+        if (exp !== null) expHits++;
+        expect(out[i]?.actions ?? null).toBe(exp?.actions ?? null);
+      }
+      expect(hits).toBe(expHits);
+    }
+    expect([batched.lookups, batched.hits, batched.misses, batched.subtablesSearched]).toEqual([
+      single.lookups,
+      single.hits,
+      single.misses,
+      single.subtablesSearched,
+    ]);
+    expect(batched.reorders).toBe(single.reorders);
   });
 
   it('overlapping flows: EMC + classifier agree with the rank rule while ranks are static', () => {

@@ -43,10 +43,25 @@ function packets(n: number, port: (i: number) => number): { keys: Uint32Array[];
   return { keys, hashes: Int32Array.from(keys, (k) => hashKey(k, 0)) };
 }
 
-async function allocationSigns(fc: FlowCache<number>, keys: Uint32Array[], hashes: Int32Array) {
+async function allocationSigns(fc: FlowCache<number>, keys: Uint32Array[], hashes: Int32Array, batched = false) {
   const mask = keys.length - 1;
+  // Batches of 32 consecutive packets, prepared outside the measured loop.
+  const batches: Uint32Array[][] = [];
+  const batchHashes: Int32Array[] = [];
+  for (let b = 0; b < keys.length; b += 32) {
+    batches.push(keys.slice(b, b + 32));
+    batchHashes.push(hashes.slice(b, b + 32));
+  }
+  const out: (ReturnType<FlowCache<number>['lookup']>)[] = [];
   const run = (n: number): number => {
     let sink = 0;
+    if (batched) {
+      for (let i = 0; i < n; i += 32) {
+        const b = (i >> 5) % batches.length;
+        sink = (sink + fc.lookupBatch(batches[b], (b & 1) === 0 ? batchHashes[b] : null, 32, out)) | 0;
+      }
+      return sink;
+    }
     for (let i = 0; i < n; i++) {
       const j = i & mask;
       const f = (i & 1) === 0 ? fc.lookup(keys[j], hashes[j]) : fc.lookup(keys[j]);
@@ -63,7 +78,7 @@ async function allocationSigns(fc: FlowCache<number>, keys: Uint32Array[], hashe
   await new Promise((r) => setTimeout(r, 20));
   const heap0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
-  run(2_000_000);
+  run(batched ? 6_000_000 : 2_000_000); // batched: also catch one small object per batch
   const t1 = performance.now();
   const heapGrowth = process.memoryUsage().heapUsed - heap0;
   await new Promise((r) => setTimeout(r, 50));
@@ -104,5 +119,15 @@ describe('lookup allocation', () => {
     expect(fc.megaflowHits).toBeGreaterThan(2_000_000);
     expect(signs.scavenges).toBe(0);
     expect(signs.heapGrowth).toBeLessThan(2 * 1024 * 1024);
+  });
+
+  it('lookupBatch (EMC hits, megaflow hits, misses) allocates nothing', async () => {
+    const fc = build(256);
+    const { keys, hashes } = packets(4096, (i) => i % 12);
+    const signs = await allocationSigns(fc, keys, hashes, true);
+    expect(fc.emcHits).toBeGreaterThan(0);
+    expect(fc.misses).toBeGreaterThan(400_000);
+    expect(signs.scavenges).toBe(0);
+    expect(signs.heapGrowth).toBeLessThan(1024 * 1024);
   });
 });
