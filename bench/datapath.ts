@@ -4,6 +4,8 @@
 // Beside them, in the same run, the JS ceiling: a loop that copies each frame
 // into the batch (as a port's receive does) and only reads its headers.
 
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Datapath } from '../datapath/dpif.js';
 import {
   KEY_WORDS,
@@ -93,7 +95,7 @@ interface RunResult {
 }
 
 /** Feed frames through `process` in batches for about `seconds`; returns frames/s in millions. */
-function drive(frames: Buffer, count: number, seconds: number, process: (b: PacketBatch) => void): number {
+function drive(frames: Buffer, count: number, seconds: number, step: (b: PacketBatch) => void): number {
   const batch = new PacketBatch(BATCH_MAX);
   let f = 0;
   let done = 0;
@@ -104,22 +106,43 @@ function drive(frames: Buffer, count: number, seconds: number, process: (b: Pack
         batch.push(frames, f * FRAME_BYTES, FRAME_BYTES);
         if (++f === count) f = 0;
       }
-      process(batch);
+      step(batch);
     }
     done += n * BATCH_MAX;
   };
   run(2000); // warm-up: let the JIT settle
   done = 0;
   const start = process_hrtime();
+  const cpu0 = process.cpuUsage();
   let elapsed = 0;
   while (elapsed < seconds) {
     run(500);
     elapsed = Number(process_hrtime() - start) / 1e9;
   }
-  return done / elapsed / 1e6;
+  return done / cpuSeconds(cpu0) / 1e6;
 }
 
 const process_hrtime = () => process.hrtime.bigint();
+
+/**
+ * CPU seconds this process used since `from`. Rates are frames per CPU second
+ * of the (single-threaded) process: on a shared machine wall-clock rates
+ * measure the neighbours, CPU time measures the code.
+ */
+function cpuSeconds(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+}
+
+/** Pass each of the first `count` frames through the datapath once, in batches. */
+function installAll(dp: Datapath, frames: Buffer, count: number): void {
+  const batch = new PacketBatch(BATCH_MAX);
+  for (let f = 0; f < count; ) {
+    batch.clear();
+    for (let i = 0; i < BATCH_MAX && f < count; i++, f++) batch.push(frames, f * FRAME_BYTES, FRAME_BYTES);
+    dp.receive(1, batch);
+  }
+}
 
 function ceiling(frames: Buffer, count: number, seconds: number): number {
   let sink = 0;
@@ -150,7 +173,7 @@ async function hitCase(flows: number, masks: number, emc: boolean, seconds: numb
     miss: (_inPort, key) => ({ actions: [{ type: 'output', port: 2 }], mask: maskList[(key[W_TP_PORTS] >>> 16) % masks] }),
   });
   // Install every flow through the upcall path once.
-  drive(frames, flows, 0, (b) => dp.receive(1, b));
+  installAll(dp, frames, flows);
   if (dp.stats.flows !== flows) throw new Error(`bench setup: ${dp.stats.flows} flows installed, expected ${flows}`);
   const cls = dp.cache.classifier;
   cls.resetCounters();
@@ -171,23 +194,53 @@ async function upcallCase(masks: number, seconds: number): Promise<number> {
   const actions = [{ type: 'output' as const, port: 2 }];
   dp.setUpcallHandler({ miss: (_p, key) => ({ actions, mask: maskList[(key[W_TP_PORTS] >>> 16) % masks] }) });
   let installed = 0;
-  let elapsedNs = 0n;
-  const batch = new PacketBatch(BATCH_MAX);
-  for (let round = 0; elapsedNs < BigInt(Math.round(seconds * 1e9)) || round < 2; round++) {
+  let cpu = 0;
+  for (let round = 0; cpu < seconds || round < 2; round++) {
     dp.flowFlush();
-    const start = process.hrtime.bigint();
-    for (let f = 0; f < total; ) {
-      batch.clear();
-      for (let i = 0; i < BATCH_MAX && f < total; i++, f++) batch.push(frames, f * FRAME_BYTES, FRAME_BYTES);
-      dp.receive(1, batch);
-    }
+    const cpu0 = process.cpuUsage();
+    installAll(dp, frames, total);
     if (round > 0) {
-      elapsedNs += process.hrtime.bigint() - start;
+      cpu += cpuSeconds(cpu0);
       installed += dp.stats.flows;
     }
   }
   await dp.stop();
-  return installed / (Number(elapsedNs) / 1e9) / 1e6;
+  return installed / cpu / 1e6;
+}
+
+interface CaseSpec {
+  kind: 'ceiling' | 'emc-hit' | 'megaflow-hit' | 'upcall-install';
+  flows: number;
+  masks: number;
+  seconds: number;
+}
+
+/** Run one case in this process (the forked child does this). */
+export async function runCase(spec: CaseSpec): Promise<RunResult> {
+  switch (spec.kind) {
+    case 'ceiling':
+      return { mpps: ceiling(buildFrames(spec.flows, 1), spec.flows, spec.seconds), masksPerPacket: 0 };
+    case 'emc-hit':
+      return hitCase(spec.flows, spec.masks, true, spec.seconds);
+    case 'megaflow-hit':
+      return hitCase(spec.flows, spec.masks, false, spec.seconds);
+    case 'upcall-install':
+      return { mpps: await upcallCase(spec.masks, spec.seconds), masksPerPacket: 0 };
+  }
+}
+
+/** Each case runs in a fresh Node process so one case's JIT state cannot slow (or speed) another. */
+function runForked(spec: CaseSpec): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--case', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`bench case ${JSON.stringify(spec)} exited with ${code}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()!) as RunResult);
+    });
+  });
 }
 
 export async function runDatapathBench(opts: { quick: boolean }): Promise<DatapathBenchRow[]> {
@@ -195,21 +248,33 @@ export async function runDatapathBench(opts: { quick: boolean }): Promise<Datapa
   const flowCounts = [1, 1000, 100_000];
   const maskCounts = [1, 10, 100];
   const rows: DatapathBenchRow[] = [];
-  const ceilFrames = buildFrames(1000, 1);
-  const ceil = ceiling(ceilFrames, 1000, seconds);
+  const ceil = (await runForked({ kind: 'ceiling', flows: 1000, masks: 0, seconds })).mpps;
   rows.push({ bench: 'datapath', case: 'ceiling', flows: 1000, masks: 0, mpps: ceil, ceilingMpps: ceil });
   for (const flows of flowCounts) {
     for (const masks of maskCounts) {
       if (masks > flows) continue;
-      const emc = await hitCase(flows, masks, true, seconds);
-      rows.push({ bench: 'datapath', case: 'emc-hit', flows, masks, mpps: emc.mpps, ceilingMpps: ceil, masksPerPacket: emc.masksPerPacket });
-      const mf = await hitCase(flows, masks, false, seconds);
-      rows.push({ bench: 'datapath', case: 'megaflow-hit', flows, masks, mpps: mf.mpps, ceilingMpps: ceil, masksPerPacket: mf.masksPerPacket });
+      for (const kind of ['emc-hit', 'megaflow-hit'] as const) {
+        const r = await runForked({ kind, flows, masks, seconds });
+        rows.push({ bench: 'datapath', case: kind, flows, masks, mpps: r.mpps, ceilingMpps: ceil, masksPerPacket: r.masksPerPacket });
+      }
     }
   }
   for (const masks of maskCounts) {
-    const mfps = await upcallCase(masks, seconds);
-    rows.push({ bench: 'datapath', case: 'upcall-install', flows: 1 << 17, masks, mpps: mfps, ceilingMpps: ceil });
+    const r = await runForked({ kind: 'upcall-install', flows: 1 << 17, masks, seconds });
+    rows.push({ bench: 'datapath', case: 'upcall-install', flows: 1 << 17, masks, mpps: r.mpps, ceilingMpps: ceil });
   }
   return rows;
+}
+
+// Child mode: `node dist/bench/datapath.js --case JSON` prints one JSON result.
+if (process.argv[2] === '--case' && process.argv[1] === fileURLToPath(import.meta.url)) {
+  runCase(JSON.parse(process.argv[3]) as CaseSpec)
+    .then((r) => {
+      console.log(JSON.stringify(r));
+      process.exit(0);
+    })
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    });
 }

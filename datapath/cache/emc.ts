@@ -36,6 +36,8 @@ export class Emc<A = unknown> {
   private readonly slotMask: number;
   private readonly keys: Uint32Array;
   private readonly hashes: Int32Array;
+  /** Per slot: index of the key's last nonzero word + 1. */
+  private readonly lens: Uint8Array;
   private readonly flows: (Megaflow<A> | null)[];
   private rng: number;
 
@@ -50,16 +52,22 @@ export class Emc<A = unknown> {
     this.rng = (opts.seed ?? 0x9e3779b9) | 0 || 1;
     this.keys = new Uint32Array(entries * KEY_WORDS);
     this.hashes = new Int32Array(entries);
+    this.lens = new Uint8Array(entries);
     this.flows = [];
     for (let i = 0; i < entries; i++) this.flows.push(null);
   }
 
-  /** The megaflow cached for exactly `key` (whose full-key hash is `hash`), or null. */
-  lookup(key: Uint32Array, hash: number): Megaflow<A> | null {
+  /**
+   * The megaflow cached for exactly `key` (whose hash is `hash`), or null.
+   * `words`: the caller guarantees key words at and above this index are zero
+   * (flow extraction knows the highest word it wrote), so only that prefix is
+   * compared; an entry with a nonzero word beyond it cannot match.
+   */
+  lookup(key: Uint32Array, hash: number, words: number = KEY_WORDS): Megaflow<A> | null {
     let s = hash & this.slotMask;
     for (let way = 0; way < 2; way++) {
       const f = this.flows[s];
-      if (f !== null && this.hashes[s] === hash && this.sameKey(s, key)) {
+      if (f !== null && this.hashes[s] === hash && this.lens[s] <= words && this.sameKey(s, key, words)) {
         if (f.dead) {
           this.flows[s] = null;
           this.deadEvictions++;
@@ -97,7 +105,7 @@ export class Emc<A = unknown> {
     let s = s0;
     for (let way = 0; way < 2; way++) {
       const f = this.flows[s];
-      if (f !== null && this.hashes[s] === hash && this.sameKey(s, key)) {
+      if (f !== null && this.hashes[s] === hash && this.sameKey(s, key, KEY_WORDS)) {
         this.flows[s] = flow;
         return;
       }
@@ -115,7 +123,12 @@ export class Emc<A = unknown> {
     this.hashes[victim] = hash;
     const keys = this.keys;
     const base = victim * KEY_WORDS;
-    for (let i = 0; i < KEY_WORDS; i++) keys[base + i] = key[i];
+    let len = 0;
+    for (let i = 0; i < KEY_WORDS; i++) {
+      keys[base + i] = key[i];
+      if (key[i] !== 0) len = i + 1;
+    }
+    this.lens[victim] = len;
     this.inserts++;
   }
 
@@ -135,18 +148,18 @@ export class Emc<A = unknown> {
     this.hits = this.misses = this.inserts = this.deadEvictions = 0;
   }
 
-  /** Full-key compare, four words per step (xor/or, one branch per step). */
-  private sameKey(slot: number, key: Uint32Array): boolean {
+  /** Compare the first `words` words, four per step (xor/or, one branch per step). */
+  private sameKey(slot: number, key: Uint32Array, words: number): boolean {
     const keys = this.keys;
     const base = slot * KEY_WORDS;
     let i = 0;
-    for (; i + 4 <= KEY_WORDS; i += 4) {
+    for (; i + 4 <= words; i += 4) {
       const b = base + i;
       if (((keys[b] ^ key[i]) | (keys[b + 1] ^ key[i + 1]) | (keys[b + 2] ^ key[i + 2]) | (keys[b + 3] ^ key[i + 3])) !== 0) {
         return false;
       }
     }
-    for (; i < KEY_WORDS; i++) if (keys[base + i] !== key[i]) return false;
+    for (; i < words; i++) if (keys[base + i] !== key[i]) return false;
     return true;
   }
 }

@@ -21,7 +21,6 @@ import {
   IPPROTO_SCTP,
   IPPROTO_TCP,
   IPPROTO_UDP,
-  KEY_WORDS,
   L_ETH_TYPE,
   L_L2,
   L_L2_5,
@@ -30,6 +29,8 @@ import {
   L_L7,
   L_LEN,
   L_VLANS,
+  L_WORDS_HI,
+  L_WORDS_LO,
   VLAN_CFI,
   W_ARP_SHA_HI,
   W_ARP_SHA_LO,
@@ -81,8 +82,56 @@ export function extractFlow(
   key: Uint32Array,
   layout: Int32Array,
 ): number {
-  for (let i = 0; i < KEY_WORDS; i++) key[i] = 0;
+  wLo = META_BITS;
+  wHi = 0;
+  const r = extract(buf, off, len, inPort, key, layout);
+  // Zero the words the previous frame set and this one did not write.
+  let stale = layout[L_WORDS_LO] & ~wLo;
+  while (stale !== 0) {
+    key[31 - Math.clz32(stale & -stale)] = 0;
+    stale &= stale - 1;
+  }
+  stale = layout[L_WORDS_HI] & ~wHi;
+  while (stale !== 0) {
+    key[63 - Math.clz32(stale & -stale)] = 0;
+    stale &= stale - 1;
+  }
+  layout[L_WORDS_LO] = wLo;
+  layout[L_WORDS_HI] = wHi;
+  return r;
+}
+
+// Words written by the extraction in progress (bit i of wLo = key word i,
+// bit i of wHi = word 32+i). Module state: extraction is synchronous.
+let wLo = 0;
+let wHi = 0;
+const bit = (w: number) => (w < 32 ? 1 << w : 0);
+const bits = (...ws: number[]) => ws.reduce((m, w) => m | bit(w), 0);
+const META_BITS = bits(0, 1, 2, 3);
+const L2_BITS = bits(W_ETH_DST_HI, W_ETH_DST_LO, W_ETH_SRC_HI, W_ETH_SRC_LO, W_ETH_TYPE, W_VLAN0, W_VLAN0 + 1);
+const MPLS_BITS = bits(W_MPLS0, W_MPLS0 + 1, W_MPLS0 + 2);
+const IPV4_BITS = bits(W_NW_SRC, W_NW_DST, W_NW_PROTO_TOS_TTL_FRAG);
+const IPV6_BITS =
+  bits(W_NW_SRC, W_NW_SRC + 1, W_NW_SRC + 2, W_NW_SRC + 3, W_NW_DST, W_NW_DST + 1, W_NW_DST + 2, W_NW_DST + 3) |
+  bits(W_NW_PROTO_TOS_TTL_FRAG, W_IPV6_LABEL);
+const ARP_BITS = bits(W_NW_SRC, W_NW_DST, W_NW_PROTO_TOS_TTL_FRAG, W_ARP_SHA_HI, W_ARP_SHA_LO, W_ARP_THA_HI, W_ARP_THA_LO);
+const TP_BITS = bits(W_TP_PORTS);
+const TCP_BITS = bits(W_TP_PORTS, W_TCP_FLAGS);
+const ND_BITS_LO = bits(W_ARP_SHA_HI, W_ARP_SHA_LO, W_ARP_THA_HI, W_ARP_THA_LO, W_ND_TARGET, W_ND_TARGET + 1);
+const ND_BITS_HI = (1 << (W_ND_TARGET + 2 - 32)) | (1 << (W_ND_TARGET + 3 - 32));
+
+function extract(
+  buf: Uint8Array,
+  off: number,
+  len: number,
+  inPort: number,
+  key: Uint32Array,
+  layout: Int32Array,
+): number {
   key[W_IN_PORT] = inPort;
+  key[1] = 0;
+  key[2] = 0;
+  key[3] = 0;
   layout[L_L2] = 0;
   layout[L_L2_5] = -1;
   layout[L_L3] = -1;
@@ -95,6 +144,9 @@ export function extractFlow(
 
   const b = buf;
   const end = off + len;
+  wLo |= L2_BITS;
+  key[W_VLAN0] = 0;
+  key[W_VLAN0 + 1] = 0;
   key[W_ETH_DST_HI] = (b[off] << 8) | b[off + 1];
   key[W_ETH_DST_LO] = (b[off + 2] << 24) | (b[off + 3] << 16) | (b[off + 4] << 8) | b[off + 5];
   key[W_ETH_SRC_HI] = (b[off + 6] << 8) | b[off + 7];
@@ -146,6 +198,10 @@ export function extractFlow(
   if (type === ETH_TYPE_MPLS || type === ETH_TYPE_MPLS_MCAST) {
     // Up to three label stack entries, stopping at bottom of stack (RFC 3032).
     layout[L_L2_5] = p - off;
+    wLo |= MPLS_BITS;
+    key[W_MPLS0] = 0;
+    key[W_MPLS0 + 1] = 0;
+    key[W_MPLS0 + 2] = 0;
     for (let i = 0; i < 3 && p + 4 <= end; i++) {
       const lse = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3];
       key[W_MPLS0 + i] = lse;
@@ -166,6 +222,7 @@ function extractIpv4(b: Uint8Array, off: number, p: number, end: number, key: Ui
   if (totLen < ihl || p + totLen > end || end - (p + totLen) > MAX_L2_PADDING) return end - off;
 
   layout[L_L3] = p - off;
+  wLo |= IPV4_BITS;
   key[W_NW_SRC] = (b[p + 12] << 24) | (b[p + 13] << 16) | (b[p + 14] << 8) | b[p + 15];
   key[W_NW_DST] = (b[p + 16] << 24) | (b[p + 17] << 16) | (b[p + 18] << 8) | b[p + 19];
   const proto = b[p + 9];
@@ -189,6 +246,8 @@ function extractIpv6(b: Uint8Array, off: number, p: number, end: number, key: Ui
   if (l3End > end || end - l3End > MAX_L2_PADDING) return end - off;
 
   layout[L_L3] = p - off;
+  wLo |= IPV6_BITS;
+  key[W_NW_PROTO_TOS_TTL_FRAG] = 0; // written again unless an extension header is malformed
   for (let i = 0; i < 4; i++) {
     const s = p + 8 + i * 4;
     key[W_NW_SRC + i] = (b[s] << 24) | (b[s + 1] << 16) | (b[s + 2] << 8) | b[s + 3];
@@ -237,6 +296,7 @@ function extractArp(b: Uint8Array, off: number, p: number, end: number, key: Uin
   if (p + 28 > end) return;
   if (b[p] !== 0 || b[p + 1] !== 1 || b[p + 2] !== 0x08 || b[p + 3] !== 0 || b[p + 4] !== 6 || b[p + 5] !== 4) return;
   layout[L_L3] = p - off;
+  wLo |= ARP_BITS;
   const op = (b[p + 6] << 8) | b[p + 7];
   // OVS keeps the opcode in nw_proto only when it fits in 8 bits.
   key[W_NW_PROTO_TOS_TTL_FRAG] = (op <= 0xff ? op : 0) << 24;
@@ -264,22 +324,26 @@ function extractL4(
     if (doff < 20 || doff > avail) return;
     layout[L_L4] = q - off;
     layout[L_L7] = q + doff - off;
+    wLo |= TCP_BITS;
     key[W_TP_PORTS] = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
     key[W_TCP_FLAGS] = ((b[q + 12] << 8) | b[q + 13]) & 0x0fff;
   } else if (proto === IPPROTO_UDP) {
     if (avail < 8) return;
     layout[L_L4] = q - off;
     layout[L_L7] = q + 8 - off;
+    wLo |= TP_BITS;
     key[W_TP_PORTS] = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
   } else if (proto === IPPROTO_SCTP) {
     if (avail < 12) return;
     layout[L_L4] = q - off;
     layout[L_L7] = q + 12 - off;
+    wLo |= TP_BITS;
     key[W_TP_PORTS] = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
   } else if (proto === IPPROTO_ICMP) {
     if (avail < 8) return;
     layout[L_L4] = q - off;
     layout[L_L7] = q + 8 - off;
+    wLo |= TP_BITS;
     key[W_TP_PORTS] = (b[q] << 16) | b[q + 1];
   } else if (proto === IPPROTO_ICMPV6) {
     if (avail < 4) return;
@@ -287,6 +351,7 @@ function extractL4(
     layout[L_L7] = q + 4 - off;
     const type = b[q];
     const code = b[q + 1];
+    wLo |= TP_BITS;
     key[W_TP_PORTS] = (type << 16) | code;
     if ((type === ND_NEIGHBOR_SOLICIT || type === ND_NEIGHBOR_ADVERT) && code === 0) {
       extractNd(b, q, l3End, type, key);
@@ -297,6 +362,12 @@ function extractL4(
 /** Neighbour discovery target and link-layer options (RFC 4861 4.3, 4.4, 4.6.1). */
 function extractNd(b: Uint8Array, q: number, l3End: number, type: number, key: Uint32Array): void {
   if (q + 24 > l3End) return;
+  wLo |= ND_BITS_LO;
+  wHi |= ND_BITS_HI;
+  key[W_ARP_SHA_HI] = 0;
+  key[W_ARP_SHA_LO] = 0;
+  key[W_ARP_THA_HI] = 0;
+  key[W_ARP_THA_LO] = 0;
   for (let i = 0; i < 4; i++) {
     const t = q + 8 + i * 4;
     key[W_ND_TARGET + i] = (b[t] << 24) | (b[t + 1] << 16) | (b[t + 2] << 8) | b[t + 3];

@@ -127,7 +127,7 @@ export function newKey(): Uint32Array {
 // extract() fills an Int32Array of LAYOUT_SLOTS alongside the key so that
 // actions can rewrite headers in place without reparsing. -1 = absent.
 
-export const LAYOUT_SLOTS = 8;
+export const LAYOUT_SLOTS = 10;
 /** Offset of the Ethernet header (relative to the frame start; always 0). */
 export const L_L2 = 0;
 /** Offset of the first MPLS LSE, or -1. */
@@ -144,6 +144,14 @@ export const L_ETH_TYPE = 5;
 export const L_VLANS = 6;
 /** Bytes of the frame available for parsing. */
 export const L_LEN = 7;
+/**
+ * Bitmask of key words 0-31 / 32-35 that the last extractFlow() into this
+ * key+layout pair may have left nonzero. extractFlow() zeroes only those it
+ * does not rewrite, instead of clearing all KEY_WORDS per frame. A key and its
+ * layout are therefore a pair: keep them together. -1 (fresh layout) = all.
+ */
+export const L_WORDS_LO = 8;
+export const L_WORDS_HI = 9;
 
 export function newLayout(): Int32Array {
   return new Int32Array(LAYOUT_SLOTS).fill(-1);

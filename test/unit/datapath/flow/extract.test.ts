@@ -142,7 +142,7 @@ describe('extractFlow robustness', () => {
       extractFlow(bufB, off, frame.length, 1, keyB, layB);
       for (let i = 0; i < K.KEY_WORDS; i++) if (keyA[i] !== keyB[i]) differ++;
       for (let i = 0; i < K.LAYOUT_SLOTS; i++) if (layA[i] !== layB[i]) differ++;
-      for (let i = 0; i < K.LAYOUT_SLOTS - 1; i++) if (layA[i] > frame.length) differ++;
+      for (let i = K.L_L2; i <= K.L_ETH_TYPE; i++) if (layA[i] > frame.length) differ++;
     }
     expect(differ).toBe(0);
   });
