@@ -1,7 +1,8 @@
 // Integration tests of the tsvs_io addon on real veth pairs, TAPs and a
 // network namespace. Needs root (CAP_NET_ADMIN/CAP_NET_RAW) and the built addon;
 // otherwise skipped with a message.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   NativePort,
@@ -11,6 +12,7 @@ import {
   nativeLoadError,
   openPacketSocket,
   openTap,
+  setLinkUp,
 } from '../../../datapath/native/index.js';
 import { PacketBatch } from '../../../datapath/packet-batch.js';
 import { NetLab, isRoot } from '../../helpers/netlab.js';
@@ -169,6 +171,41 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     rx.close();
   });
 
+  it('forwards TCP and UDP between two namespaces through a JS forwarder (veth -> addon -> veth)', async () => {
+    const [x1a, x1b] = lab.veth('x');
+    const [y1a, y1b] = lab.veth('y');
+    const n1 = lab.netns('1');
+    const n2 = lab.netns('2');
+    for (const [dev, ns, addr] of [[x1b, n1, '10.78.0.1/24'], [y1b, n2, '10.78.0.2/24']]) {
+      spawnSync('ip', ['link', 'set', dev, 'netns', ns]);
+      lab.exec(ns, 'ip', ['addr', 'add', addr, 'dev', dev]);
+      lab.exec(ns, 'ip', ['link', 'set', dev, 'up']);
+      // TX checksum offload stays on (CHECKSUM_PARTIAL frames); segmentation off: frames must fit the MTU
+      lab.exec(ns, 'ethtool', ['-K', dev, 'tso', 'off', 'gso', 'off']);
+    }
+    const a = track(openPacketSocket(x1a));
+    const b = track(openPacketSocket(y1a));
+    a.start((batch) => b.sendBatch(batch));
+    b.start((batch) => a.sendBatch(batch));
+    const run = promisify(execFile);
+    const server = run('ip', ['netns', 'exec', n2, process.execPath, '-e',
+      "const s=require('net').createServer(c=>{let n=0;c.on('data',d=>{n+=d.length;if(n>=1e6){c.end(String(n));s.close()}})}).listen(5001,'10.78.0.2');" +
+      "const u=require('dgram').createSocket('udp4');u.on('message',(m,r)=>u.send(m,r.port,r.address,()=>u.close()));u.bind(5002,'10.78.0.2')"],
+      { timeout: 20_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    const client = await run('ip', ['netns', 'exec', n1, process.execPath, '-e',
+      "const u=require('dgram').createSocket('udp4');u.on('message',m=>{process.stdout.write('udp:'+m.length+' ');u.close();" +
+      "const c=require('net').connect(5001,'10.78.0.2',()=>c.end(Buffer.alloc(1e6,1)));let r='';c.on('data',d=>r+=d);c.on('end',()=>process.stdout.write('tcp:'+r))});" +
+      "u.send(Buffer.alloc(1200,3),5002,'10.78.0.2')"],
+      { timeout: 20_000 });
+    await server;
+    expect(client.stdout).toBe('udp:1200 tcp:1000000');
+    expect(a.stats.rxCsumCompleted + b.stats.rxCsumCompleted).toBeGreaterThan(10);
+    expect(a.stats.rxTruncated + b.stats.rxTruncated).toBe(0);
+    a.close();
+    b.close();
+  });
+
   it('completeChecksum fixes TCP over IPv6 and UDP over VLAN+IPv4', () => {
     // IPv4/UDP inside 802.1Q, checksum field garbage
     const f = Buffer.alloc(18 + 20 + 8 + 11);
@@ -217,10 +254,24 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     expect(tap.carrier).toBe(true);
     expect(tap.mtu).toBe(1500);
     expect(tap.mac.length).toBe(6);
+    setLinkUp(name, false);
+    expect(tap.carrier).toBe(false);
+    expect(linkInfo(name).up).toBe(false);
+    setLinkUp(name, true);
     sock.close();
     tap.close();
     // a non-persistent TAP disappears with its fd
     expect(() => linkInfo(name)).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+  });
+
+  it('TAP with IFF_MULTI_QUEUE takes several fds', () => {
+    const name = lab.name('m');
+    const q0 = track(openTap(name, { multiQueue: true }));
+    const q1 = track(openTap(name, { multiQueue: true }));
+    expect(q1.ifindex).toBe(q0.ifindex);
+    expect(() => openTap(name)).toThrow(expect.objectContaining({ code: 'EINVAL', message: expect.stringContaining(name) }));
+    q0.close();
+    q1.close();
   });
 
   it('link state, MTU and MAC of a veth end', () => {
