@@ -34,7 +34,7 @@ function main(argv: string[]): void {
   const done = (): void => {
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(c0);
-    const out = { mode: 'forward', tap, ring, batchSize, wakeBudget, secs, cpuPct: (cpu.user + cpu.system) / 1e4 / secs, a: a.stats, b: b.stats };
+    const out = { mode: 'forward', tap, ring, batchSize, wakeBudget, secs, cpuPct: (cpu.user + cpu.system) / 1e4 / secs, userSecs: cpu.user / 1e6, systemSecs: cpu.system / 1e6, a: a.stats, b: b.stats };
     a.close();
     b.close();
     console.log(JSON.stringify(out));
