@@ -36,11 +36,30 @@ for pair in "$NA ${T}a0" "$NS ${T}a1" "$NS ${T}b1" "$NB ${T}b0"; do
   ip -n "$1" link set "$2" up
 done
 
+# Busy CPU (% of one CPU, all CPUs summed) over the next second, from /proc/stat.
+busy_pct() {
+  local a b
+  a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+  echo $(( 100 * (total - idle) * $(nproc) / (total > 0 ? total : 1) ))
+}
+
+# The machine is shared: wait (at most QUIET_MAX_SECS, default 30) until others
+# use less than QUIET_PCT (default 25) % of one CPU, like perf/run.sh does.
+QUIET_PCT=${QUIET_PCT:-25} QUIET_MAX_SECS=${QUIET_MAX_SECS:-30}
+wait_quiet() {
+  local waited=0 b
+  while b=$(busy_pct); ((b >= QUIET_PCT && waited < QUIET_MAX_SECS)); do waited=$((waited + 1)); done
+  echo "\"quietWaitSecs\":$waited,\"busyPctBefore\":$b"
+}
+
 measure() { # $1 = test name
   local name=$1 rxif=${T}b0 rxns=$NB swpid=
   local rxout; rxout=$(mktemp /tmp/${T}.rx.XXXX)
   local swout; swout=$(mktemp /tmp/${T}.sw.XXXX)
   [[ $name == veth ]] && { rxif=${T}a1; rxns=$NS; }
+  local quiet; quiet=$(wait_quiet)
   ip netns exec $rxns taskset -c 1 "$BLAST" rx -i $rxif -t $((SECS + 5)) -w 1 >"$rxout" 2>/dev/null &
   local rxpid=$!; PIDS+=($rxpid)
   case $name in
@@ -60,7 +79,7 @@ measure() { # $1 = test name
     wait $swpid 2>/dev/null || true
     sw=$(tail -1 "$swout" | grep '^{' || echo '"'"$(tail -1 "$swout")"'"')
   fi
-  echo "{\"test\":\"$name\",\"tx\":$tx,\"rx\":$(cat "$rxout"),\"switch\":$sw}"
+  echo "{\"test\":\"$name\",$quiet,\"tx\":$tx,\"rx\":$(cat "$rxout"),\"switch\":$sw}"
   rm -f "$rxout" "$swout"
 }
 
