@@ -13,14 +13,17 @@ import {
   openPacketSocket,
   openTap,
   setLinkUp,
+  addonPath,
 } from '../../../datapath/native/index.js';
 import { PacketBatch } from '../../../datapath/packet-batch.js';
 import { NetLab, isRoot } from '../../helpers/netlab.js';
 
 const ETH_TEST = 0x88b5; // IEEE local experimental ethertype
 const MAGIC = 0x7473766e; // "tsvn"
-const skipReason = !isRoot() ? 'not root' : !nativeAvailable() ? String(nativeLoadError()?.message) : '';
-if (skipReason) console.warn(`[tsvs-io tests] skipped: ${skipReason}`);
+const noAddon = nativeAvailable() ? '' : String(nativeLoadError()?.message);
+const skipReason = noAddon || (isRoot() ? '' : 'not root');
+if (noAddon) console.warn(`[tsvs-io tests] skipped: ${noAddon}`);
+else if (skipReason) console.warn(`[tsvs-io tests] tests on real interfaces skipped: ${skipReason}`);
 
 function testFrame(seq: number, len: number): Buffer {
   const f = Buffer.alloc(len);
@@ -88,6 +91,60 @@ function udp4ChecksumOk(f: Buffer): boolean {
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
   return s === 0xffff;
 }
+
+describe.skipIf(noAddon !== '')('tsvs_io addon without interfaces', () => {
+  it('completeChecksum fixes TCP over IPv6 and UDP over VLAN+IPv4', () => {
+    // IPv4/UDP inside 802.1Q, checksum field garbage
+    const f = Buffer.alloc(18 + 20 + 8 + 11);
+    Buffer.from('0200000000bb0200000000aa8100000a0800', 'hex').copy(f, 0);
+    Buffer.from('4500001d0000400040110000c0a80001c0a80002', 'hex').copy(f, 18);
+    f.writeUInt16BE(f.length - 18, 20);
+    Buffer.from('3039303900131234', 'hex').copy(f, 38);
+    f.write('hello world', 46);
+    expect(completeChecksum(f)).toBe(true);
+    expect(udp4ChecksumOk(f)).toBe(true);
+    // IPv6/TCP: verify by summing pseudo header + segment = 0xffff
+    const t = Buffer.alloc(14 + 40 + 20 + 5);
+    Buffer.from('0200000000bb0200000000aa86dd', 'hex').copy(t, 0);
+    t.writeUInt32BE(0x60000000, 14);
+    t.writeUInt16BE(25, 18);
+    t[20] = 6;
+    t[21] = 64;
+    for (let i = 0; i < 32; i++) t[22 + i] = i;
+    Buffer.from('04d2162e00000001000000005002ffff55550000', 'hex').copy(t, 54);
+    t.write('abcde', 74);
+    expect(completeChecksum(t)).toBe(true);
+    let s = 6 + 25;
+    for (let i = 0; i < 32; i += 2) s += t.readUInt16BE(22 + i);
+    for (let i = 0; i < 25; i += 2) s += i + 1 < 25 ? t.readUInt16BE(54 + i) : t[54 + i] << 8;
+    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+    expect(s).toBe(0xffff);
+    expect(completeChecksum(Buffer.from(testFrame(1, 60)))).toBe(false); // not IP
+  });
+
+  it('a bad interface name throws ENODEV naming the interface', () => {
+    expect(() => openPacketSocket('tsnnosuchif0')).toThrow(
+      expect.objectContaining({ code: 'ENODEV', message: expect.stringContaining('tsnnosuchif0') }),
+    );
+    expect(() => openPacketSocket('a-name-much-too-long-for-linux')).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+  });
+
+  it('without CAP_NET_RAW/CAP_NET_ADMIN the errors carry the errno code and name the interface', () => {
+    // a plain node child (no TypeScript loader) loads the built addon; as root it drops to nobody first
+    const addon = addonPath()!;
+    const code =
+      `const a=require(${JSON.stringify(addon)});const st=new Float64Array(a.statNames.length);const out=[];` +
+      `for (const f of [()=>a.openPacket('lo',{},st),()=>a.openTap('tsnperm0',{},st)]) ` +
+      `{try{f();out.push('ok')}catch(e){out.push(e.code+'|'+e.message)}}console.log(JSON.stringify(out))`;
+    const drop = isRoot() ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'] : [];
+    const argv = [...drop, process.execPath, '-e', code];
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const [pkt, tap] = JSON.parse(r.stdout) as string[];
+    expect(pkt).toMatch(/^EPERM\|interface lo: socket\(AF_PACKET\)/);
+    expect(tap).toMatch(/^(EPERM|EACCES)\|TAP tsnperm0: (TUNSETIFF|open \/dev\/net\/tun)/); // EACCES if /dev/net/tun is 0600
+  });
+});
 
 describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
   const lab = new NetLab();
@@ -206,35 +263,6 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     b.close();
   });
 
-  it('completeChecksum fixes TCP over IPv6 and UDP over VLAN+IPv4', () => {
-    // IPv4/UDP inside 802.1Q, checksum field garbage
-    const f = Buffer.alloc(18 + 20 + 8 + 11);
-    Buffer.from('0200000000bb0200000000aa8100000a0800', 'hex').copy(f, 0);
-    Buffer.from('4500001d0000400040110000c0a80001c0a80002', 'hex').copy(f, 18);
-    f.writeUInt16BE(f.length - 18, 20);
-    Buffer.from('3039303900131234', 'hex').copy(f, 38);
-    f.write('hello world', 46);
-    expect(completeChecksum(f)).toBe(true);
-    expect(udp4ChecksumOk(f)).toBe(true);
-    // IPv6/TCP: verify by summing pseudo header + segment = 0xffff
-    const t = Buffer.alloc(14 + 40 + 20 + 5);
-    Buffer.from('0200000000bb0200000000aa86dd', 'hex').copy(t, 0);
-    t.writeUInt32BE(0x60000000, 14);
-    t.writeUInt16BE(25, 18);
-    t[20] = 6;
-    t[21] = 64;
-    for (let i = 0; i < 32; i++) t[22 + i] = i;
-    Buffer.from('04d2162e00000001000000005002ffff55550000', 'hex').copy(t, 54);
-    t.write('abcde', 74);
-    expect(completeChecksum(t)).toBe(true);
-    let s = 6 + 25;
-    for (let i = 0; i < 32; i += 2) s += t.readUInt16BE(22 + i);
-    for (let i = 0; i < 25; i += 2) s += i + 1 < 25 ? t.readUInt16BE(54 + i) : t[54 + i] << 8;
-    while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-    expect(s).toBe(0xffff);
-    expect(completeChecksum(Buffer.from(testFrame(1, 60)))).toBe(false); // not IP
-  });
-
   it('TAP: frames written by the addon reach the kernel netdev, frames sent on the netdev are read', async () => {
     const name = lab.name('t');
     const tap = track(openTap(name));
@@ -300,11 +328,23 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     t.close();
   });
 
-  it('a bad interface name throws ENODEV naming the interface', () => {
-    expect(() => openPacketSocket('tsnnosuchif0')).toThrow(
-      expect.objectContaining({ code: 'ENODEV', message: expect.stringContaining('tsnnosuchif0') }),
-    );
-    expect(() => openPacketSocket('a-name-much-too-long-for-linux')).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+  it('closing a port from inside its own batch callback stops delivery at once', async () => {
+    for (const ring of [true, false]) {
+      const rx = openPacketSocket(va, { ring, batchSize: 8 });
+      const tx = track(openPacketSocket(vb));
+      let calls = 0;
+      rx.start(() => {
+        calls++;
+        rx.close();
+      });
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 200; i++) frames.push(testFrame(i, 60));
+      sendFrames(tx, frames);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(calls).toBe(1);
+      expect(rx.closed).toBe(true);
+      tx.close();
+    }
   });
 
   it('idle ports cost no CPU: 4 started ports for 1 s stay under 1% CPU', async () => {
