@@ -328,6 +328,31 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     t.close();
   });
 
+  it('survives its interface going down and being deleted while polling', async () => {
+    const [da, db] = lab.veth('d');
+    for (const ring of [true, false]) {
+      const p = openPacketSocket(da, { ring });
+      let errors = 0;
+      p.start(() => {}, () => errors++);
+      spawnSync('ip', ['link', 'set', da, 'down']);
+      await new Promise((r) => setTimeout(r, 50));
+      spawnSync('ip', ['link', 'set', da, 'up']);
+      await new Promise((r) => setTimeout(r, 50));
+      if (!ring) {
+        spawnSync('ip', ['link', 'del', da]); // also removes db
+        await new Promise((r) => setTimeout(r, 100));
+        expect(() => p.carrier).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+        const b = new PacketBatch(1);
+        b.push(testFrame(1, 60));
+        expect(p.sendBatch(b)).toBe(0);
+      }
+      expect(p.stats.pollErrors).toBeGreaterThanOrEqual(1); // link down: ENETDOWN as POLLERR
+      expect(errors).toBe(0); // POLLERR from a packet socket is cleared, not fatal
+      p.close();
+    }
+    void db;
+  });
+
   it('closing a port from inside its own batch callback stops delivery at once', async () => {
     for (const ring of [true, false]) {
       const rx = openPacketSocket(va, { ring, batchSize: 8 });
