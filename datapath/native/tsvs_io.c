@@ -442,7 +442,8 @@ static uint32_t rx_ring(port_t *p, uint32_t room)
       p->stats[S_RX_DROPPED]++;
     } else {
       memcpy(p->buf + (size_t)n * p->slot_bytes + p->headroom, (uint8_t *)h + h->tp_mac, snap);
-      n += (uint32_t)finish_frame(p, n, snap, h->tp_status, h->hv1.tp_vlan_tci, h->hv1.tp_vlan_tpid);
+      n += (uint32_t)finish_frame(p, n, snap, h->tp_status, (uint16_t)h->hv1.tp_vlan_tci,
+                                   h->hv1.tp_vlan_tpid);
     }
     p->pkt = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
     p->pkt_left--;
