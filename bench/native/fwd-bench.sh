@@ -5,7 +5,8 @@
 #   sudo bench/native/fwd-bench.sh [-r ROUNDS] [-t SECS] [TEST...]
 # TESTs: veth (A0 -> A1 directly: generator ceiling), js (forward.js, TPACKET_V3
 # ring), js-mmsg (forward.js, recvmmsg), c (pktblast fwd -m ring, if PKTBLAST
-# points at a built pktblast). Prints one JSON line per measurement.
+# points at a built pktblast), js-tap (forward.js --tap between two TAPs it
+# creates in ns S: tx -> TAP ta ==fd== forward ==fd== TAP tb -> rx). Prints one JSON line per measurement.
 # Needs `npm install` (addon, tsvs-blast) and `npx tsc -p .` (dist/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -58,20 +59,26 @@ measure() { # $1 = test name
   local name=$1 rxif=${T}b0 rxns=$NB swpid=
   local rxout; rxout=$(mktemp /tmp/${T}.rx.XXXX)
   local swout; swout=$(mktemp /tmp/${T}.sw.XXXX)
+  local txif=${T}a0 txns=$NA
   [[ $name == veth ]] && { rxif=${T}a1; rxns=$NS; }
   local quiet; quiet=$(wait_quiet)
+  if [[ $name == js-tap ]]; then # the forwarder creates the TAPs, so it starts first
+    txif=${T}ta txns=$NS rxif=${T}tb rxns=$NS
+    ip netns exec $NS taskset -c 1 node "$FWD" --tap $txif $rxif >"$swout" 2>/dev/null & swpid=$!
+    sleep 1
+  fi
   ip netns exec $rxns taskset -c 1 "$BLAST" rx -i $rxif -t $((SECS + 5)) -w 1 >"$rxout" 2>/dev/null &
   local rxpid=$!; PIDS+=($rxpid)
   case $name in
     js) ip netns exec $NS taskset -c 1 node "$FWD" ${T}a1 ${T}b1 >"$swout" 2>/dev/null & swpid=$! ;;
     js-mmsg) ip netns exec $NS taskset -c 1 node "$FWD" --mmsg ${T}a1 ${T}b1 >"$swout" 2>/dev/null & swpid=$! ;;
     c) ip netns exec $NS taskset -c 1 "${PKTBLAST:?set PKTBLAST}" fwd -m ring -i ${T}a1 -o ${T}b1 -t 1000 -q >"$swout" 2>/dev/null & swpid=$! ;;
-    veth) ;;
+    veth | js-tap) ;;
     *) echo "unknown test $name" >&2; return 1 ;;
   esac
   [[ -n $swpid ]] && PIDS+=($swpid)
   sleep 1.5
-  local tx; tx=$(ip netns exec $NA taskset -c 0 "$BLAST" tx -i ${T}a0 -t "$SECS")
+  local tx; tx=$(ip netns exec $txns taskset -c 0 "$BLAST" tx -i $txif -t "$SECS")
   wait $rxpid || true
   local sw='null'
   if [[ -n $swpid ]]; then
