@@ -6,6 +6,7 @@
 
 import { compileActions, type ActionProgram } from './actions/compile.js';
 import { ActionStats, executeActions, type ActionContext } from './actions/execute.js';
+import { formatDpFlow } from './actions/odp-actions.js';
 import type { DpAction } from './actions/types.js';
 import { FlowCache, type FlowCacheOptions } from './cache/flow-cache.js';
 import type { Megaflow } from './cache/megaflow.js';
@@ -197,6 +198,26 @@ export class Datapath implements RxSink {
 
   flowFlush(): void {
     this.cache.flush();
+  }
+
+  /** Every megaflow as `ovs-appctl dpctl/dump-flows` prints it, one per line. */
+  dumpFlowsText(): string[] {
+    const now = this.clock();
+    const lines: string[] = [];
+    for (const f of this.cache.dump()) {
+      lines.push(
+        formatDpFlow({
+          key: f.key,
+          mask: f.mask,
+          actions: [...f.actions.source],
+          packets: f.packets,
+          bytes: f.bytes,
+          usedSec: f.usedMs === 0 ? null : Math.max(0, now - f.usedMs) / 1000,
+          tcpFlags: f.tcpFlags,
+        }),
+      );
+    }
+    return lines;
   }
 
   /** Execute actions on one frame as if it arrived on inPort (packet-out). The frame is copied. */

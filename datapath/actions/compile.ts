@@ -84,6 +84,8 @@ export interface ActionProgram {
   readonly cookies: readonly (Uint8Array | null)[];
   /** Deepest nesting of sample/clone/dec_ttl lists (0 = flat). */
   readonly depth: number;
+  /** The list this program was compiled from (for dump-flows and trace). */
+  readonly source: readonly DpAction[];
 }
 
 export interface CompileOptions {
@@ -169,7 +171,7 @@ export function compileActions(actions: readonly DpAction[], options: CompileOpt
   const cookies: (Uint8Array | null)[] = [];
   const portOk = options.isValidPort ?? ((p: number) => p !== 0xffffffff);
   const depth = emitList(actions, '', 0, out, cookies, portOk);
-  return { code: Uint32Array.from(out), cookies, depth };
+  return { code: Uint32Array.from(out), cookies, depth, source: actions };
 }
 
 function emitList(
