@@ -302,15 +302,17 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     q1.close();
   });
 
-  it('link state, MTU and MAC of a veth end', () => {
+  it('link state, MTU and MAC of a veth end', async () => {
     const p = track(openPacketSocket(va));
     const li = linkInfo(va);
     expect(p.carrier).toBe(true);
     expect(p.mtu).toBe(li.mtu);
     expect(Buffer.from(p.mac).toString('hex')).toBe(li.mac.toString('hex'));
     spawnSync('ip', ['link', 'set', vb, 'down']);
-    expect(p.carrier).toBe(false); // peer down: no carrier
+    // The kernel updates carrier asynchronously (linkwatch): wait for it, bounded.
+    await waitFor(() => p.carrier === false); // peer down: no carrier
     spawnSync('ip', ['link', 'set', vb, 'up']);
+    await waitFor(() => p.carrier === true);
     p.close();
   });
 
@@ -335,12 +337,19 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
       let errors = 0;
       p.start(() => {}, () => errors++);
       spawnSync('ip', ['link', 'set', da, 'down']);
-      await new Promise((r) => setTimeout(r, 50));
+      await waitFor(() => p.stats.pollErrors >= 1);
       spawnSync('ip', ['link', 'set', da, 'up']);
       await new Promise((r) => setTimeout(r, 50));
       if (!ring) {
         spawnSync('ip', ['link', 'del', da]); // also removes db
-        await new Promise((r) => setTimeout(r, 100));
+        await waitFor(() => {
+          try {
+            void p.carrier;
+            return false;
+          } catch {
+            return true;
+          }
+        });
         expect(() => p.carrier).toThrow(expect.objectContaining({ code: 'ENODEV' }));
         const b = new PacketBatch(1);
         b.push(testFrame(1, 60));
@@ -365,7 +374,8 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
       const frames: Buffer[] = [];
       for (let i = 0; i < 200; i++) frames.push(testFrame(i, 60));
       sendFrames(tx, frames);
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => calls >= 1);
+      await new Promise((r) => setTimeout(r, 50)); // room for a wrong second delivery
       expect(calls).toBe(1);
       expect(rx.closed).toBe(true);
       tx.close();
