@@ -2,7 +2,7 @@
 // [u32 BE length][u32 BE CRC-32C(payload)][payload] around each payload.
 
 import protobuf from 'protobufjs';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../../datapath/packet/crc32c.js';
 import { datumKeys, makeDatum, type Datum } from './datum.js';
 import { DbError } from './errors.js';
 import { JOURNAL_PROTO } from './journal-proto.js';

@@ -5,7 +5,7 @@
 
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../../datapath/packet/crc32c.js';
 import { DbError } from './errors.js';
 import {
   DEFAULT_MAX_RECORD_BYTES,

@@ -36,6 +36,8 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), `tsvs-crash-${process.pid}-`));
   const build = join(work, 'build');
   for (const f of readdirSync(join(repo, 'vswitchd/db'))) if (f.endsWith('.ts')) transpile(`vswitchd/db/${f}`, build);
+  // The journal's CRC-32C is the datapath's (one implementation in the tree).
+  for (const f of ['datapath/packet/crc32c.ts', 'datapath/packet/errors.ts']) transpile(f, build);
   transpile('test/helpers/journal-crash-child.ts', build);
   writeFileSync(join(build, 'package.json'), '{"type":"module"}\n');
   symlinkSync(join(repo, 'node_modules'), join(build, 'node_modules'), 'dir');

@@ -3,7 +3,7 @@ import { appendFileSync, closeSync, copyFileSync, existsSync, mkdtempSync, openS
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { crc32c } from '../../../../vswitchd/db/crc32c.js';
+import { crc32c } from '../../../../datapath/packet/crc32c.js';
 import { Database, DbError, describeOpenReport, named, type Datum, type Row } from '../../../../vswitchd/db/database.js';
 import { encodeRecord, frame } from '../../../../vswitchd/db/journal-codec.js';
 import { JOURNAL_PROTO } from '../../../../vswitchd/db/journal-proto.js';
