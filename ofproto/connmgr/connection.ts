@@ -244,6 +244,13 @@ export class Connection implements OfConn {
     if (this.state === 'closed') return;
     this.lastRxMs = this.host.timers.now();
     this.probeSentMs = undefined;
+    if (this.state === 'hello' && this.framer.bufferedBytes === 0 && chunk.length >= 2 && chunk[1] !== OFPT.HELLO) {
+      // Not OpenFlow (say, an HTTP request): fail now rather than wait for
+      // the rest of a "message" whose length field is text.
+      this.stats.rxMessages++;
+      this.helloFailed(OFPHFC.EPERM, `expected HELLO, got message type ${chunk[1]}`, chunk[0]!);
+      return;
+    }
     let msgs: Buffer[];
     try {
       msgs = this.framer.push(chunk);
