@@ -306,6 +306,7 @@ export class Connection implements OfConn {
     }
     this.version = version;
     this.state = 'active';
+    this.probeTimer.cancel(); // the HELLO timeout
     this.armProbe(this.inactivityProbeMs);
     this.host.established(this);
   }

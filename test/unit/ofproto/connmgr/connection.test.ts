@@ -173,9 +173,10 @@ describe('Connection: echo and inactivity probe', () => {
 
   it('inactivityProbeMs 0 disables the probe', async () => {
     const r = await established({ inactivityProbeMs: 0 });
+    expect(r.timers.size).toBe(0); // the HELLO timeout is gone too
     r.timers.advance(3_600_000);
     expect(r.conn.state).toBe('active');
-    expect(r.timers.size).toBe(0);
+    expect(r.sock.sent().filter((m) => m.type === OFPT.ECHO_REQUEST)).toEqual([]);
   });
 });
 
