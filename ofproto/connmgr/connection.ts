@@ -109,6 +109,11 @@ export class Connection implements OfConn {
   private txqBytes = 0;
   private txqPacketIns = 0;
   private waitingDrain = false;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   constructor(
     private readonly socket: Duplex,
@@ -436,13 +441,26 @@ export class Connection implements OfConn {
     }
   }
 
+  /**
+   * Writes with the socket corked until the end of this tick, so a burst of
+   * messages (a multipart reply, packet-ins of one batch) leaves in one writev.
+   */
+  private writeBatched(buf: Buffer): boolean {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    return this.socket.write(buf);
+  }
+
   private enqueue(buf: Buffer, packetIn: boolean): void {
     if (!this.waitingDrain && this.txq.length === this.txqHead) {
       if (this.socket.writableLength + buf.length > this.txMaxBytes) {
         // Not backpressured yet the socket holds a lot: fall through to the queue rules.
       } else {
         this.stats.txMessages++;
-        if (!this.socket.write(buf)) this.waitingDrain = true;
+        if (!this.writeBatched(buf)) this.waitingDrain = true;
         return;
       }
     }
@@ -492,7 +510,7 @@ export class Connection implements OfConn {
       this.txqBytes -= q.buf.length;
       if (q.packetIn) this.txqPacketIns--;
       this.stats.txMessages++;
-      if (!this.socket.write(q.buf)) {
+      if (!this.writeBatched(q.buf)) {
         this.waitingDrain = true;
         break;
       }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Connection, type ConnectionHost, type ConnectionOptions } from '../../../../ofproto/connmgr/connection.js';
 import { OfpError } from '../../../../ofproto/openflow/errors.js';
 import {
@@ -145,8 +145,10 @@ describe('Connection: echo and inactivity probe', () => {
   it('probes after the idle interval and disconnects after another without traffic', async () => {
     const r = await established();
     r.timers.advance(4999);
+    await tick();
     expect(r.sock.sent().filter((m) => m.type === OFPT.ECHO_REQUEST)).toHaveLength(0);
     r.timers.advance(1);
+    await tick();
     expect(r.sock.sent().at(-1)!.type).toBe(OFPT.ECHO_REQUEST);
     expect(r.conn.probing).toBe(true);
     r.timers.advance(4999);
@@ -159,15 +161,18 @@ describe('Connection: echo and inactivity probe', () => {
   it('any traffic answers the probe and restarts the idle interval', async () => {
     const r = await established();
     r.timers.advance(5000);
+    await tick();
     const probe = r.sock.sent().at(-1)!;
     r.timers.advance(3000);
     r.sock.feed({ type: OFPT.ECHO_REPLY, version: 4, xid: probe.xid, data: Buffer.alloc(0) });
     await tick();
     expect(r.conn.probing).toBe(false);
     r.timers.advance(4999); // idle since the reply: 4999 ms
+    await tick();
     expect(r.conn.state).toBe('active');
     expect(r.sock.sent().filter((m) => m.type === OFPT.ECHO_REQUEST)).toHaveLength(1);
     r.timers.advance(1);
+    await tick();
     expect(r.sock.sent().filter((m) => m.type === OFPT.ECHO_REQUEST)).toHaveLength(2);
   });
 
@@ -372,16 +377,30 @@ describe('Connection: transmit limits', () => {
 
   it('rate-limits packet-ins with a token bucket and counts drops', async () => {
     const r = await established({ rateLimit: { ratePerSec: 1000, burst: 100 } });
+    await tick();
     const before = r.sock.sent().length;
     for (let i = 0; i < 150; i++) r.conn.send(packetIn());
+    await tick();
     expect(r.sock.sent().length - before).toBe(100);
     expect(r.conn.stats.packetInRateDropped).toBe(50);
     r.timers.advance(10); // 10 ms at 1000/s: 10 tokens
     for (let i = 0; i < 20; i++) r.conn.send(packetIn());
+    await tick();
     expect(r.sock.sent().length - before).toBe(110);
     // Other messages are never rate-limited.
     for (let i = 0; i < 200; i++) r.conn.send({ type: OFPT.ECHO_REQUEST, version: 4, xid: i, data: Buffer.alloc(0) });
+    await tick();
     expect(r.sock.sent().length - before).toBe(310);
+  });
+
+  it('writes a burst of messages in one batch (corked until the end of the tick)', async () => {
+    const r = await established();
+    await tick();
+    const chunksBefore = r.sock.chunks.length;
+    for (let i = 0; i < 50; i++) r.conn.send({ type: OFPT.ECHO_REPLY, version: 4, xid: i, data: Buffer.alloc(10) });
+    expect(r.sock.chunks.length).toBe(chunksBefore); // nothing written yet
+    await tick();
+    expect(r.sock.sent().filter((m) => m.type === OFPT.ECHO_REPLY)).toHaveLength(50);
   });
 
   it('bounds the queue of a peer that stops reading: packet-ins dropped first, counted', async () => {
@@ -396,8 +415,7 @@ describe('Connection: transmit limits', () => {
     expect(r.conn.state).toBe('active');
     expect(r.conn.txQueuedBytes).toBeLessThanOrEqual(64 * 1024);
     sock.release();
-    await tick();
-    await tick();
+    await vi.waitFor(() => expect(sock.sent().filter((m) => m.type === OFPT.ECHO_REPLY)).toHaveLength(100));
     const echoes = sock.sent().filter((m) => m.type === OFPT.ECHO_REPLY);
     expect(echoes.map((m) => m.xid)).toEqual([...Array(100).keys()]);
   });
