@@ -13,6 +13,7 @@ import { Connection, type ConnectionHost, type Logger } from './connection.js';
 import { ConnMgrError } from './errors.js';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './rate-limiter.js';
 import { ActiveRemote, PassiveRemote, type ControllerStatus, type RemoteHost, type RemoteSettings } from './remote.js';
+import type { ConnMgrSnapshot } from './snapshot.js';
 import { formatTarget, isPassive, parseTarget, type Target } from './target.js';
 import { realTimers, type Timers } from './timers.js';
 import { loadSsl, type SslConfig, type SslMaterial } from './transport.js';
@@ -99,6 +100,8 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
   private readonly up = new Set<Connection>();
   private readonly activeOwner = new Map<Connection, ActiveRemote>();
   private masterGenerationId: bigint | undefined;
+  /** Packet-in drops of connections already closed, so totals never go backwards. */
+  private readonly droppedTotals = { rate: 0, queue: 0 };
   private nextConnId = 1;
   private running = false;
   /** Serialises reconfiguration so overlapping calls apply in order. */
@@ -117,21 +120,18 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
     this.txMaxBytes = opts.txMaxBytes;
     this.txMaxPacketIns = opts.txMaxPacketIns;
     if (opts.ssl) this.setSsl(opts.ssl);
-    const self = this;
     this.connHost = {
       handler: this.handler,
       timers: this.timers,
       log: this.log,
       roleRequest: (c, req) => this.roleRequest(c, req),
       established: (c) => this.onEstablished(c),
-      closed: () => {
-        // per-connection callback handles it (see createConnection)
-      },
+      closed: (c, reason) => this.onClosed(c, reason),
     };
     this.remoteHost = {
       timers: this.timers,
       log: this.log,
-      ssl: () => self.sslMaterial,
+      ssl: () => this.sslMaterial,
       createConnection: (socket, name, settings, onClosed) => this.createConnection(socket, name, settings, onClosed),
       connectFailed: (target, reason) => this.emit('connect-failed', target, reason),
     };
@@ -263,6 +263,35 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
     return r instanceof ActiveRemote ? r : undefined;
   }
 
+  /** Everything connmgr knows, for appctl and metrics (see formatSnapshot). */
+  snapshot(): ConnMgrSnapshot {
+    const now = this.timers.now();
+    const connections = [...this.up].map((c) => ({
+      id: c.id,
+      name: c.name,
+      service: c.service,
+      role: c.role,
+      version: c.version,
+      missSendLen: c.missSendLen,
+      secSinceConnect: Math.floor((now - c.connectedAtMs) / 1000),
+      txQueuedBytes: c.txQueuedBytes,
+      probing: c.probing,
+      stats: { ...c.stats },
+    }));
+    const s: ConnMgrSnapshot = {
+      bridge: this.bridge,
+      controllers: this.controllerStatus(),
+      services: this.serviceStatus(),
+      connections,
+      totals: {
+        packetInRateDropped: this.droppedTotals.rate + connections.reduce((n, c) => n + c.stats.packetInRateDropped, 0),
+        packetInQueueDropped: this.droppedTotals.queue + connections.reduce((n, c) => n + c.stats.packetInQueueDropped, 0),
+      },
+    };
+    if (this.mgmtPath !== undefined) s.mgmtPath = this.mgmtPath;
+    return s;
+  }
+
   // --- internals ---------------------------------------------------------------------
 
   private enqueueWork(fn: () => Promise<void>): Promise<void> {
@@ -344,7 +373,7 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
     const host: ConnectionHost = {
       ...this.connHost,
       closed: (c, reason) => {
-        this.onClosed(c, reason);
+        this.connHost.closed(c, reason);
         onClosed(c, reason);
       },
     };
@@ -367,6 +396,8 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
 
   private onClosed(c: Connection, reason: string): void {
     this.live.delete(c);
+    this.droppedTotals.rate += c.stats.packetInRateDropped;
+    this.droppedTotals.queue += c.stats.packetInQueueDropped;
     if (!this.up.delete(c)) return;
     try {
       this.handler.disconnected(c);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConnMgr } from '../../ofproto/connmgr/connmgr.js';
+import { formatSnapshot } from '../../ofproto/connmgr/snapshot.js';
 import {
   encodeMessage,
   OFPBRC,
@@ -94,6 +95,21 @@ describe('ConnMgr sockets', () => {
     await m3.stop();
     mgr = new ConnMgr({ bridge: 'br0', handler, rundir: dir, log: () => undefined });
     await mgr.start();
+  });
+
+  it('shows its state as JSON and text (for appctl)', async () => {
+    await upPeer();
+    await mgr.setControllers([`unix:${join(dir, 'no-controller.sock')}`]);
+    const snap = mgr.snapshot();
+    expect(snap.connections).toHaveLength(1);
+    expect(snap.connections[0]).toMatchObject({ service: true, role: 'equal', version: 4, missSendLen: 0 });
+    expect(snap.controllers[0]).toMatchObject({ isConnected: false });
+    expect(snap.services.map((x) => x.state)).toEqual(['LISTENING', 'LISTENING']);
+    const text = formatSnapshot(snap);
+    expect(text).toContain(`management socket: ${join(dir, 'br0.mgmt')}`);
+    expect(text).toMatch(/#\d+ ptcp:\d+:127\.0\.0\.1<-127\.0\.0\.1:\d+ service role=equal OF=0x04/);
+    expect(text).toMatch(/unix:.*no-controller\.sock (CONNECTING|BACKOFF) not connected role=other/);
+    expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
   });
 
   it('binds ptcp: to 127.0.0.1 by default', () => {
