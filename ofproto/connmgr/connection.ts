@@ -49,7 +49,10 @@ export interface ConnectionHost {
   /** Role request arbitration across the bridge's connections (ROLE_REPLY or an OfpError). */
   roleRequest(conn: Connection, req: RoleMsg): RoleMsg | OfpError;
   established(conn: Connection): void;
+  /** The connection is over for OpenFlow (called once). */
   closed(conn: Connection, reason: string): void;
+  /** The socket is gone too (after any flush of a final ERROR). */
+  released?(conn: Connection): void;
 }
 
 export type ConnectionState = 'hello' | 'active' | 'closed';
@@ -159,7 +162,11 @@ export class Connection implements OfConn {
     this.socket.on('drain', () => this.guard('drain', () => this.onDrain()));
     this.socket.on('error', (e: Error) => this.close(`connection error: ${e.message}`));
     this.socket.on('end', () => this.close('connection closed by peer'));
-    this.socket.on('close', () => this.close('connection closed'));
+    this.socket.on('close', () => {
+      this.lingerTimer.cancel();
+      this.close('connection closed');
+      this.host.released?.(this);
+    });
     this.writeMessage(makeHello(SUPPORTED_VERSIONS, this.xid()));
     this.armProbe(this.helloTimeoutMs());
   }

@@ -96,6 +96,7 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
   private readonly controllers = new Map<string, { key: string; remote: Remote }>();
   private readonly services = new Map<string, { key: string; remote: PassiveRemote }>();
   private mgmt: PassiveRemote | undefined;
+  /** Every connection whose socket is still open (including one flushing a final ERROR). */
   private readonly live = new Set<Connection>();
   private readonly up = new Set<Connection>();
   private readonly activeOwner = new Map<Connection, ActiveRemote>();
@@ -127,6 +128,7 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
       roleRequest: (c, req) => this.roleRequest(c, req),
       established: (c) => this.onEstablished(c),
       closed: (c, reason) => this.onClosed(c, reason),
+      released: (c) => this.live.delete(c),
     };
     this.remoteHost = {
       timers: this.timers,
@@ -179,6 +181,7 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
   async stop(): Promise<void> {
     this.running = false;
     await this.enqueueWork(async () => {
+      for (const c of [...this.live]) c.destroy('bridge stopped');
       const all: Promise<void>[] = [];
       for (const { remote } of this.controllers.values()) all.push(stopRemote(remote));
       for (const { remote } of this.services.values()) all.push(remote.stop());
@@ -395,7 +398,6 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
   }
 
   private onClosed(c: Connection, reason: string): void {
-    this.live.delete(c);
     this.droppedTotals.rate += c.stats.packetInRateDropped;
     this.droppedTotals.queue += c.stats.packetInQueueDropped;
     if (!this.up.delete(c)) return;

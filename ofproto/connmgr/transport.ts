@@ -151,9 +151,13 @@ export async function listen(t: Target, ssl: SslMaterial | undefined): Promise<L
   }
 }
 
-/** Closes a listener and removes its socket file (only if it is still a socket). */
+/**
+ * Closes a listener and removes its socket file (only if it is still a
+ * socket). The listening handle closes at once; the server's 'close' event
+ * would also wait for accepted sockets, which their owners close themselves.
+ */
 export async function closeListening(l: Listening): Promise<void> {
-  await new Promise<void>((resolve) => l.server.close(() => resolve()));
+  l.server.close();
   if (l.unixPath) {
     try {
       if ((await lstat(l.unixPath)).isSocket()) await unlink(l.unixPath);

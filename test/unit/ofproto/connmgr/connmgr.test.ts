@@ -127,9 +127,14 @@ describe('ConnMgr: active controller backoff', () => {
     const peers = [new OfPeer(connect(mgr.mgmtPath!)), new OfPeer(connect({ host: '127.0.0.1', port })), new OfPeer(connect(join(dir, 'svc.sock')))];
     for (const p of peers) await p.handshake();
     await vi.waitFor(() => expect([...mgr!.connections()]).toHaveLength(3));
+    // A peer that failed negotiation and never closes its side: we linger (fake time) flushing the ERROR.
+    const lingering = new OfPeer(connect({ host: '127.0.0.1', port, allowHalfOpen: true }));
+    await lingering.handshake([1]);
+    await lingering.nextOfType(1);
     expect(mgr.controllerConnected()).toBe(false); // services only
-    await mgr.stop();
+    await mgr.stop(); // must not wait for the lingering peer
     for (const p of peers) await p.waitClosed();
+    lingering.close();
     expect(timers.size).toBe(0);
     expect([...mgr.connections()]).toEqual([]);
     expect(handler.events.filter((e) => e.startsWith('disconnected'))).toHaveLength(3);
