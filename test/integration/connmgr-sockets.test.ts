@@ -112,6 +112,30 @@ describe('ConnMgr sockets', () => {
     expect(JSON.parse(JSON.stringify(snap))).toEqual(snap);
   });
 
+  it('reports a listener that cannot bind, and rejects bad targets changing nothing', async () => {
+    const port = Number(mgr.boundTarget('ptcp:0')!.split(':')[1]);
+    await mgr.setServices(['ptcp:0', `ptcp:${port}`]);
+    const st = mgr.serviceStatus().find((x) => x.target === `ptcp:${port}:127.0.0.1`)!;
+    expect(st).toMatchObject({ state: 'VOID', lastError: expect.stringMatching(/EADDRINUSE/) });
+    await expect(mgr.setServices(['tcp:127.0.0.1:1'])).rejects.toMatchObject({ code: 'ERR_CONNMGR_BAD_TARGET' });
+    await expect(mgr.setControllers(['tcp:nowhere'])).rejects.toMatchObject({ code: 'ERR_CONNMGR_BAD_TARGET' });
+    expect(mgr.serviceStatus()).toHaveLength(3); // mgmt + both ptcp
+  });
+
+  it('keeps established connections when the configuration is set again unchanged', async () => {
+    const p = await upPeer();
+    const before = [...mgr.connections()][0]!;
+    await mgr.setServices(['ptcp:0']);
+    await mgr.setServices(['ptcp:0']);
+    expect([...mgr.connections()]).toEqual([before]);
+    p.send({ type: OFPT.ECHO_REQUEST, version: 4, xid: 1, data: Buffer.alloc(0) });
+    await p.nextOfType(OFPT.ECHO_REPLY);
+    // Removing the listener closes its connections.
+    await mgr.setServices([]);
+    await p.waitClosed();
+    expect(handler.events.at(-1)).toBe(`disconnected ${before.id}`);
+  });
+
   it('binds ptcp: to 127.0.0.1 by default', () => {
     expect(mgr.boundTarget('ptcp:0')).toMatch(/^ptcp:\d+:127\.0\.0\.1$/);
   });
