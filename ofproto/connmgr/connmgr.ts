@@ -87,7 +87,6 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
   private readonly rundir: string | undefined;
   private readonly txMaxBytes: number | undefined;
   private readonly txMaxPacketIns: number | undefined;
-  private sslConfig: SslConfig | undefined;
   private sslMaterial: SslMaterial | undefined;
   private sslError: string | undefined;
 
@@ -99,7 +98,6 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
   /** Every connection whose socket is still open (including one flushing a final ERROR). */
   private readonly live = new Set<Connection>();
   private readonly up = new Set<Connection>();
-  private readonly activeOwner = new Map<Connection, ActiveRemote>();
   private masterGenerationId: bigint | undefined;
   /** Packet-in drops of connections already closed, so totals never go backwards. */
   private readonly droppedTotals = { rate: 0, queue: 0 };
@@ -149,7 +147,6 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
    * missing file leaves ssl:/pssl: targets failing with that error in their status.
    */
   setSsl(cfg: SslConfig | undefined): void {
-    this.sslConfig = cfg;
     this.sslMaterial = undefined;
     this.sslError = undefined;
     if (!cfg) return;
