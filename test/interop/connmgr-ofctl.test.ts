@@ -5,7 +5,7 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConnMgr } from '../../ofproto/connmgr/connmgr.js';
 import { OFP_NO_BUFFER, OFPR, OFPT, OFPXMT } from '../../ofproto/openflow/index.js';
 import { FakeOfproto } from '../helpers/fake-ofproto.js';
@@ -142,8 +142,7 @@ describe.skipIf(!hasOfctl())('ovs-ofctl against ConnMgr', () => {
   });
 
   it('left no connection behind', async () => {
-    await new Promise((r) => setTimeout(r, 100));
-    expect([...mgr.connections()]).toHaveLength(0);
+    await vi.waitFor(() => expect([...mgr.connections()]).toHaveLength(0), { timeout: 5000 });
     expect(logs.filter((l) => l.startsWith('error'))).toEqual([]);
   });
 });
