@@ -7,7 +7,7 @@ import type { Timers } from './timers.js';
 export interface RateLimit {
   /** Sustained packets per second. OVS default 1000. */
   ratePerSec: number;
-  /** Bucket depth in packets. Default 100 (the brief's choice; OVS uses rate/4). */
+  /** Bucket depth in packets. Default 100 (OVS defaults to rate/4 when unset). */
   burst: number;
 }
 
