@@ -136,6 +136,28 @@ describe('ConnMgr sockets', () => {
     expect(handler.events.at(-1)).toBe(`disconnected ${before.id}`);
   });
 
+  it('a peer that stops reading costs bounded memory: packet-ins dropped, connection kept', async () => {
+    const p = await upPeer();
+    p.socket.pause();
+    const conn = [...mgr.connections()][0]!;
+    const frame = Buffer.alloc(1400, 0x5a);
+    const pin = { type: OFPT.PACKET_IN, version: 4, xid: 0, bufferId: 0xffffffff, totalLen: frame.length, reason: 0, tableId: 0, cookie: 0n, match: [], data: frame } as const;
+    const snap = () => mgr.snapshot().connections[0]!;
+    // Enough to fill the kernel's socket buffers and then our 1 MiB.
+    for (let round = 0; round < 40 && snap().stats.packetInQueueDropped === 0; round++) {
+      for (let i = 0; i < 1000; i++) conn.send(pin);
+      await new Promise((r) => setImmediate(r));
+      expect(snap().txQueuedBytes).toBeLessThanOrEqual(1024 * 1024);
+    }
+    expect(snap().stats.packetInQueueDropped).toBeGreaterThan(0);
+    expect(mgr.snapshot().totals.packetInQueueDropped).toBe(snap().stats.packetInQueueDropped);
+    // A reply still gets through once the peer reads again.
+    p.send({ type: OFPT.ECHO_REQUEST, version: 4, xid: 4242, data: Buffer.alloc(0) });
+    p.socket.resume();
+    expect(await p.next((m) => m.type === OFPT.ECHO_REPLY && m.xid === 4242, 15_000)).toBeDefined();
+    expect([...mgr.connections()]).toContain(conn);
+  });
+
   it('binds ptcp: to 127.0.0.1 by default', () => {
     expect(mgr.boundTarget('ptcp:0')).toMatch(/^ptcp:\d+:127\.0\.0\.1$/);
   });
