@@ -141,7 +141,7 @@ describe('ConnMgr sockets', () => {
     p.socket.pause();
     const conn = [...mgr.connections()][0]!;
     const frame = Buffer.alloc(1400, 0x5a);
-    const pin = { type: OFPT.PACKET_IN, version: 4, xid: 0, bufferId: 0xffffffff, totalLen: frame.length, reason: 0, tableId: 0, cookie: 0n, match: [], data: frame } as const;
+    const pin: OfpMessage = { type: OFPT.PACKET_IN, version: 4, xid: 0, bufferId: 0xffffffff, totalLen: frame.length, reason: 0, tableId: 0, cookie: 0n, match: [], data: frame };
     const snap = () => mgr.snapshot().connections[0]!;
     // Enough to fill the kernel's socket buffers and then our 1 MiB.
     for (let round = 0; round < 40 && snap().stats.packetInQueueDropped === 0; round++) {
