@@ -250,7 +250,7 @@ export class ConnMgr extends EventEmitter<ConnMgrEvents> implements ConnectionSe
     return out;
   }
 
-  /** Bound address of a passive target as configured (port 0 resolved), e.g. for tests. */
+  /** Bound address of a passive target as configured (port 0 resolved); services are looked up before controllers. */
   boundTarget(target: string): string | undefined {
     const key = formatTarget(parseTarget(target));
     const r = this.services.get(key)?.remote ?? this.controllers.get(key)?.remote;

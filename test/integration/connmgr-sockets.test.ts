@@ -158,6 +158,27 @@ describe('ConnMgr sockets', () => {
     expect([...mgr.connections()]).toContain(conn);
   });
 
+  it('passive controller targets accept service connections; ofproto callbacks that throw are contained', async () => {
+    handler.connected = () => {
+      throw new Error('ofproto bug in connected()');
+    };
+    await mgr.setControllers(['ptcp:0']);
+    const st = mgr.controllerStatus()[0]!;
+    expect(st).toMatchObject({ state: 'LISTENING', isConnected: false, nConnections: 0 });
+    const port = Number(st.bound!.split(':')[1]);
+    expect(mgr.serviceStatus().map((x) => x.bound)).not.toContain(st.bound); // its own listener, apart from setServices'
+    const p = new OfPeer(connect({ host: '127.0.0.1', port }));
+    peers.push(p);
+    const up = new Promise((resolve) => mgr.once('connected', resolve));
+    await p.handshake();
+    await up;
+    expect(mgr.controllerStatus()[0]).toMatchObject({ isConnected: true, nConnections: 1 });
+    expect(mgr.controllerConnected()).toBe(false); // service connections do not count
+    p.send({ type: OFPT.ECHO_REQUEST, version: 4, xid: 8, data: Buffer.alloc(0) });
+    await p.nextOfType(OFPT.ECHO_REPLY);
+    expect(logs.some((l) => l.startsWith('error') && l.includes('ofproto bug in connected()'))).toBe(true);
+  });
+
   it('binds ptcp: to 127.0.0.1 by default', () => {
     expect(mgr.boundTarget('ptcp:0')).toMatch(/^ptcp:\d+:127\.0\.0\.1$/);
   });
