@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConnMgr } from '../../ofproto/connmgr/connmgr.js';
 import { OFP_NO_BUFFER, OFPR, OFPT, OFPXMT } from '../../ofproto/openflow/index.js';
 import { FakeOfproto } from '../helpers/fake-ofproto.js';
+import { hasOpenssl, makeTestPki } from '../helpers/test-pki.js';
 
 function hasOfctl(): boolean {
   try {
@@ -138,6 +139,31 @@ describe.skipIf(!hasOfctl())('ovs-ofctl against ConnMgr', () => {
     } finally {
       mon.kill('SIGTERM');
       await new Promise((r) => (mon.exitCode !== null ? r(undefined) : mon.once('exit', r)));
+    }
+  });
+
+  it.skipIf(!hasOpenssl())('show over pssl: with certificates from one CA (OVS SSL client)', async () => {
+    const pki = makeTestPki(mkdtempSync(join(dir, 'pki-')));
+    const m2 = new ConnMgr({
+      bridge: 'br-ssl',
+      handler,
+      ssl: { privateKeyFile: pki.switch.key, certificateFile: pki.switch.cert, caCertFile: pki.caCert },
+      log: (l, m) => logs.push(`${l}: ${m}`),
+    });
+    try {
+      await m2.start();
+      await m2.setServices(['pssl:0']);
+      const port = m2.boundTarget('pssl:0')!.split(':')[1];
+      const ssl = ['--private-key', pki.controller.key, '--certificate', pki.controller.cert, '--ca-cert', pki.caCert];
+      const r = await ofctl(...ssl, '-O', 'OpenFlow13', '--no-names', 'show', `ssl:127.0.0.1:${port}`);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toContain('OFPT_FEATURES_REPLY (OF1.3)');
+      // A client whose certificate another CA signed is refused.
+      const bad = ['--private-key', pki.stranger.key, '--certificate', pki.stranger.cert, '--ca-cert', pki.caCert];
+      const r2 = await ofctl(...bad, '-O', 'OpenFlow13', 'show', `ssl:127.0.0.1:${port}`);
+      expect(r2.code).not.toBe(0);
+    } finally {
+      await m2.stop();
     }
   });
 
