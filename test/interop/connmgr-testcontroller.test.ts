@@ -14,6 +14,7 @@ import { ConnMgr } from '../../ofproto/connmgr/connmgr.js';
 import { OFPT } from '../../ofproto/openflow/index.js';
 import { FakeOfproto } from '../helpers/fake-ofproto.js';
 import { freePort, PeerProcess } from '../helpers/peer-process.js';
+import { hasOpenssl, makeTestPki } from '../helpers/test-pki.js';
 
 function has(cmd: string): boolean {
   try {
@@ -28,11 +29,36 @@ describe.skipIf(!has('ovs-testcontroller'))('ovs-testcontroller as controller', 
   const dir = mkdtempSync(join(tmpdir(), 'connmgr-tc-'));
   let tc: PeerProcess | undefined;
   let mgr: ConnMgr | undefined;
+  let tcSsl: PeerProcess | undefined;
 
   afterAll(async () => {
     await mgr?.stop();
     await tc?.stop();
+    await tcSsl?.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(!hasOpenssl())('ssl: reaches ovs-testcontroller on pssl: (mutual certificates from one CA)', async () => {
+    const pki = makeTestPki(mkdtempSync(join(dir, 'pki-')));
+    const port = await freePort();
+    tcSsl = new PeerProcess(
+      'ovs-testcontroller',
+      ['-vvconn:dbg', '-p', pki.controller.key, '-c', pki.controller.cert, '-C', pki.caCert, '-O', 'OpenFlow13', `pssl:${port}:127.0.0.1`],
+      { OVS_RUNDIR: dir },
+    );
+    const handler = new FakeOfproto();
+    const m = new ConnMgr({ bridge: 'br-ssl', handler, ssl: { privateKeyFile: pki.switch.key, certificateFile: pki.switch.cert, caCertFile: pki.caCert }, log: () => undefined });
+    try {
+      await m.start();
+      const up = new Promise((resolve) => m.once('connected', resolve));
+      await m.setControllers([{ target: `ssl:127.0.0.1:${port}`, maxBackoffMs: 2000 }]);
+      await up;
+      await tcSsl.waitFor(/received: OFPT_FEATURES_REPLY \(OF1\.3\)/);
+      expect(m.controllerStatus()[0]).toMatchObject({ isConnected: true, state: 'ACTIVE' });
+    } finally {
+      await m.stop();
+      await tcSsl.stop();
+    }
   });
 
   it('connects, handshakes, gets SET_CONFIG and FLOW_MOD, answers and is answered by echo', async () => {
