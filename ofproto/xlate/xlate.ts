@@ -875,14 +875,35 @@ class Ctx {
     }
   }
 
-  /** Emit set_masked(attr) for the writable bits of `words` that differ between flow and base. */
+  /**
+   * Emit set_masked(attr) for the fields of `words` that differ between flow
+   * and base. A changed field's mask is widened to the field's unwildcarded
+   * bits (all of it after a set_field), which reads like OVS and stays
+   * correct: every bit written is one the megaflow matches on.
+   */
   commitAttr(attr: SetAttr, words: ReadonlyArray<readonly [number, number]>): void {
     let mask: Uint32Array | null = null;
-    for (const [w, bits] of words) {
-      const d = ((this.flow[w]! ^ this.base[w]!) & bits) >>> 0;
-      if (d === 0) continue;
-      mask ??= new Uint32Array(K.KEY_WORDS);
-      mask[w] = (mask[w]! | d) >>> 0;
+    // Consecutive words of one 48-bit MAC (hi 0xffff then lo) form one field.
+    for (let i = 0; i < words.length; i++) {
+      const [w, bits] = words[i]!;
+      const pair = bits === 0xffff && i + 1 < words.length && words[i + 1]![0] === w + 1 ? words[i + 1]! : null;
+      const group: ReadonlyArray<readonly [number, number]> = pair ? [words[i]!, pair] : [words[i]!];
+      if (pair) i++;
+      for (const [gw, gbits] of group) {
+        for (const fbits of subFields(gbits)) {
+          let changed = false;
+          for (const [cw, cbits] of group) {
+            const fb = cw === gw ? fbits : cbits;
+            if (((this.flow[cw]! ^ this.base[cw]!) & fb) !== 0) changed = true;
+          }
+          if (!changed) continue;
+          mask ??= new Uint32Array(K.KEY_WORDS);
+          for (const [cw, cbits] of group) {
+            const fb = cw === gw ? fbits : cbits;
+            mask[cw] = (mask[cw]! | (fb & this.wc[cw]!) | ((this.flow[cw]! ^ this.base[cw]!) & fb)) >>> 0;
+          }
+        }
+      }
     }
     if (mask === null) return;
     const key = new Uint32Array(K.KEY_WORDS);
@@ -893,6 +914,13 @@ class Ctx {
     }
     this.emit({ type: 'set_masked', attr, key, mask });
   }
+}
+
+/** Split a word's writable bits into its protocol fields (TOS and TTL bytes; the two 16-bit L4 ports; ICMP type and code). */
+function subFields(bits: number): number[] {
+  if (bits === (K.MASK_NW_TOS | K.MASK_NW_TTL)) return [K.MASK_NW_TOS, K.MASK_NW_TTL];
+  if (bits === 0x00ff00ff) return [0x00ff0000, 0x000000ff];
+  return [bits];
 }
 
 /** Instructions in the spec's execution order (5.9): meter, apply, clear, write, metadata, goto. */
