@@ -234,6 +234,8 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
   private readonly pinRate: number;
   private readonly pinBurst: number;
   private lastFailOpen: boolean | null = null;
+  /** The packet-in registry is over its bound: clear it at the next revalidation outside a translation. */
+  private pinClearPending = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly runIntervalMs: number;
   private readonly env: XlateEnv;
@@ -371,15 +373,19 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
   // --- revalidation and statistics --------------------------------------------------
 
   /** Invalidate every megaflow (after crediting their stats). */
-  revalidate(): void {
+  revalidate(allowRegistryClear = true): void {
     this.generation++;
     this.counters.revalidations++;
     this.pullStats();
     this.datapath.flowFlush();
     this.records.clear();
     this.recordsByFlow.clear();
-    this.pinIds.clear();
-    this.pinInfos.clear();
+    if (this.pinClearPending && allowRegistryClear) {
+      // Every megaflow holding an old cookie is gone now, so the registry can start over.
+      this.pinClearPending = false;
+      this.pinIds.clear();
+      this.pinInfos.clear();
+    }
   }
 
   /** Credit megaflow hits since the last pull to the rules, buckets and MAC entries that produced them. */
@@ -429,7 +435,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       this.lastFailOpen = fo;
       changed = true;
     }
-    if (changed) this.revalidate();
+    if (changed || this.pinClearPending) this.revalidate();
   }
 
   private flowRemoved(e: RemovedRule): void {
@@ -467,6 +473,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
   /** UpcallHandler.miss: translate and describe the megaflow to install. */
   miss(inPort: number, key: Uint32Array, frame: Buffer): UpcallResult | null {
     this.counters.upcalls++;
+    if (this.pinClearPending) this.revalidate();
     const p = this.portsByDp.get(inPort);
     if (p === undefined || (p.config & (OFPPC.PORT_DOWN | OFPPC.NO_RECV)) !== 0) {
       // Not an OpenFlow port (or not receiving): drop, cached on in_port alone.
@@ -475,7 +482,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       return { actions: [], mask };
     }
     const res = xlate(this.env, key, { ofInPort: p.ofPort, packetBytes: frame.length, applyMeters: true, learn: true });
-    if (res.macChanged) this.revalidate();
+    if (res.macChanged) this.revalidate(false);
     const dp = this.datapath;
     const installable = !res.slow && dp.cache.count < dp.cache.classifier.flowLimit;
     if (!installable) {
@@ -509,7 +516,8 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     const sig = `${info.reason}/${info.tableId}/${info.cookie}/${info.maxLen}/${info.ofInPort}/${info.metadata}`;
     let id = this.pinIds.get(sig);
     if (id === undefined) {
-      if (this.pinInfos.size >= PACKET_IN_REGISTRY_LIMIT) this.revalidate();
+      // Never cleared mid-translation (cookies of this translation must stay valid): flagged here, done by miss()/run().
+      if (this.pinInfos.size >= PACKET_IN_REGISTRY_LIMIT) this.pinClearPending = true;
       id = this.nextPinId++ >>> 0;
       this.pinIds.set(sig, id);
       this.pinInfos.set(id, info);
