@@ -23,7 +23,8 @@ import { KEY_WORDS, newKey, newLayout } from '../datapath/flow/key.js';
 import { formatFlowKey } from '../datapath/flow/odp.js';
 import type { Port } from '../datapath/ports/port.js';
 import { N_TABLES, RuleTables, DEFAULT_MAX_ENTRIES, type RemovedRule } from './classifier/rule-tables.js';
-import { dpMaskOf, fieldPieces, packetInMatch, newOfFlow, W_OF_IN_PORT, setMetadata, ofMatchFromOxm } from './classifier/of-match.js';
+import { W_ETH_TYPE, W_NW_PROTO_TOS_TTL_FRAG, W_TP_PORTS } from '../datapath/flow/key.js';
+import { dpMaskOf, fieldPieces, type OfMatch, packetInMatch, newOfFlow, W_OF_IN_PORT, setMetadata, ofMatchFromOxm } from './classifier/of-match.js';
 import type { OfRule } from './classifier/rule.js';
 import { GroupTable, MAX_GROUPS } from './group-table.js';
 import { MAX_BANDS, MAX_METERS, MeterTable } from './meter-table.js';
@@ -652,7 +653,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
   private handleFlowMod(fm: FlowModMsg): void {
     this.counters.flowMods++;
     this.pullStats();
-    const res = this.tables.flowMod(fm, this.clock(), (ins, tableId) => this.validateInstructions(ins, tableId));
+    const res = this.tables.flowMod(fm, this.clock(), (ins, tableId, match) => this.validateInstructions(ins, tableId, match));
     for (const e of res.removed) this.flowRemoved(e);
     if (res.added.length + res.modified.length + res.removed.length > 0) this.revalidate();
     if (fm.bufferId !== OFP_NO_BUFFER && fm.command <= 2) {
@@ -661,7 +662,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
   }
 
   /** FLOW_MOD time checks: everything the pipeline cannot do is refused here, never at translation time. */
-  validateInstructions(list: Instruction[], tableId: number): void {
+  validateInstructions(list: Instruction[], tableId: number, match?: OfMatch): void {
     const seen = new Set<number>();
     for (const ins of list) {
       if (seen.has(ins.type)) throw new OfpError(OFPET.BAD_INSTRUCTION, OFPBIC.UNSUP_INST, `instruction type ${ins.type} appears twice`);
@@ -678,6 +679,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
         case OFPIT.APPLY_ACTIONS:
         case OFPIT.WRITE_ACTIONS:
           this.validateActions(ins.actions, false);
+          if (match !== undefined) checkSetFieldPrereqs(ins.actions, match);
           break;
         case OFPIT.CLEAR_ACTIONS:
         case OFPIT.WRITE_METADATA:
@@ -1044,6 +1046,87 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       `Datapath actions: ${res.actions.length === 0 ? 'drop' : formatActions(res.actions as DpAction[])}`,
     ];
     return lines.join('\n');
+  }
+}
+
+/**
+ * set_field needs its field's prerequisites in the rule's match (as OVS's
+ * ofpact_check: OFPBAC_MATCH_INCONSISTENT), following eth_type through
+ * push_mpls/pop_mpls. VLAN fields are exempt: setting them pushes a tag.
+ */
+function checkSetFieldPrereqs(actions: readonly Action[], match: OfMatch): void {
+  const exact = (w: number, bits: number): number | null => ((match.mask[w]! & bits) >>> 0 === bits >>> 0 ? (match.value[w]! & bits) >>> 0 : null);
+  let ethType = exact(W_ETH_TYPE, 0xffff);
+  const proto = exact(W_NW_PROTO_TOS_TTL_FRAG, 0xff000000);
+  const ipProto = proto === null ? null : proto >>> 24;
+  const icmpType = exact(W_TP_PORTS, 0x00ff0000);
+  const X = OFPXMT;
+  const fail = (field: number, need: string): OfpError =>
+    new OfpError(OFPET.BAD_ACTION, OFPBAC.MATCH_INCONSISTENT, `set_field ${OXM_FIELDS[field]?.name ?? field} needs a match on ${need}`);
+  for (const a of actions) {
+    if (a.type === OFPAT.PUSH_MPLS) ethType = a.ethertype;
+    else if (a.type === OFPAT.POP_MPLS) ethType = a.ethertype;
+    if (a.type !== OFPAT.SET_FIELD || a.field.kind !== 'basic') continue;
+    const f = a.field.field;
+    const ip4 = ethType === 0x0800;
+    const ip6 = ethType === 0x86dd;
+    const l4 = (p: number): boolean => (ip4 || ip6) && ipProto === p;
+    switch (f) {
+      case X.IPV4_SRC:
+      case X.IPV4_DST:
+        if (!ip4) throw fail(f, 'eth_type=0x0800');
+        break;
+      case X.IPV6_SRC:
+      case X.IPV6_DST:
+      case X.IPV6_FLABEL:
+        if (!ip6) throw fail(f, 'eth_type=0x86dd');
+        break;
+      case X.IP_DSCP:
+      case X.IP_ECN:
+        if (!ip4 && !ip6) throw fail(f, 'an IP eth_type');
+        break;
+      case X.TCP_SRC:
+      case X.TCP_DST:
+        if (!l4(6)) throw fail(f, 'ip_proto=6');
+        break;
+      case X.UDP_SRC:
+      case X.UDP_DST:
+        if (!l4(17)) throw fail(f, 'ip_proto=17');
+        break;
+      case X.SCTP_SRC:
+      case X.SCTP_DST:
+        if (!l4(132)) throw fail(f, 'ip_proto=132');
+        break;
+      case X.ICMPV4_TYPE:
+      case X.ICMPV4_CODE:
+        if (!(ip4 && ipProto === 1)) throw fail(f, 'ip_proto=1');
+        break;
+      case X.ICMPV6_TYPE:
+      case X.ICMPV6_CODE:
+        if (!(ip6 && ipProto === 58)) throw fail(f, 'ip_proto=58');
+        break;
+      case X.IPV6_ND_TARGET:
+      case X.IPV6_ND_SLL:
+      case X.IPV6_ND_TLL: {
+        const t = icmpType === null ? -1 : icmpType >>> 16;
+        const ok = ip6 && ipProto === 58 && (f === X.IPV6_ND_TARGET ? t === 135 || t === 136 : f === X.IPV6_ND_SLL ? t === 135 : t === 136);
+        if (!ok) throw fail(f, 'an ICMPv6 neighbour discovery type');
+        break;
+      }
+      case X.ARP_OP:
+      case X.ARP_SPA:
+      case X.ARP_TPA:
+      case X.ARP_SHA:
+      case X.ARP_THA:
+        if (ethType !== 0x0806) throw fail(f, 'eth_type=0x0806');
+        break;
+      case X.MPLS_LABEL:
+      case X.MPLS_TC:
+        if (ethType !== 0x8847 && ethType !== 0x8848) throw fail(f, 'an MPLS eth_type');
+        break;
+      default:
+        break;
+    }
   }
 }
 

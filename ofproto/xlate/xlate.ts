@@ -106,6 +106,7 @@ export interface XlateResult {
 }
 
 const MAX_DEPTH = 64;
+const CONTROLLER_BUNDLE: XlatePort = { ofPort: OFPP.CONTROLLER, dpPort: 0, name: 'CONTROLLER', config: 0, noFlood: false, live: true, vlan: {} };
 const ALL_ONES = 0xffffffff;
 const ETH_VLAN_TPID = K.ETH_TYPE_VLAN;
 
@@ -733,7 +734,9 @@ class Ctx {
     this.unwild(K.W_ETH_DST_HI, 0xffff);
     this.unwild(K.W_ETH_DST_LO);
     this.unwild(K.W_VLAN0, 0x1fff);
-    const inPort = env.portByOf(f[W_OF_IN_PORT]!);
+    // A controller sourcing traffic (PACKET_OUT in_port=CONTROLLER) acts as a trunk that learns nothing (OVS ofpp_none_bundle).
+    const fromController = f[W_OF_IN_PORT] === OFPP.CONTROLLER;
+    const inPort = fromController ? CONTROLLER_BUNDLE : env.portByOf(f[W_OF_IN_PORT]!);
     if (inPort === undefined) {
       this.t('NORMAL: unknown input port, drop');
       return;
@@ -757,7 +760,7 @@ class Ctx {
       this.t(`NORMAL: VID ${vid} not allowed on port ${inPort.name}, drop`);
       return;
     }
-    if (this.opts.learn !== false) {
+    if (this.opts.learn !== false && !fromController) {
       if (env.mac.learn(vlan, srcHi, srcLo, inPort.ofPort)) {
         this.res.macChanged = true;
         this.t(`NORMAL: learned ${fmtMac(srcHi, srcLo)} on port ${inPort.name} in VLAN ${vlan}`);

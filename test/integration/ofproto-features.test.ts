@@ -190,6 +190,8 @@ describe('ofproto: errors carry the spec type/code and the offending bytes', () 
       [flowMod({ instructions: [apply(output(OFPP.TABLE))] }), OFPET.BAD_ACTION, OFPBAC.BAD_OUT_PORT],
       [flowMod({ match: [oxm(X.ETH_TYPE, 0x88e7), oxm(X.PBB_ISID, 1)] }), OFPET.BAD_MATCH, OFPBMC.BAD_FIELD],
       [flowMod({ tableId: 254 }), OFPET.FLOW_MOD_FAILED, OFPFMFC.BAD_TABLE_ID],
+      [flowMod({ instructions: [apply({ type: OFPAT.SET_FIELD, field: oxm(X.IPV4_DST, 1) })] }), OFPET.BAD_ACTION, OFPBAC.MATCH_INCONSISTENT],
+      [flowMod({ match: [oxm(X.ETH_TYPE, 0x800)], instructions: [apply({ type: OFPAT.SET_FIELD, field: oxm(X.TCP_DST, 1) })] }), OFPET.BAD_ACTION, OFPBAC.MATCH_INCONSISTENT],
       [{ type: OFPT.PACKET_OUT, version: 4, xid: 1, bufferId: 0xffffffff, inPort: OFPP.FLOOD, actions: [], data: Buffer.alloc(60) }, OFPET.BAD_REQUEST, OFPBRC.BAD_PORT],
       [{ type: OFPT.PACKET_OUT, version: 4, xid: 1, bufferId: 7, inPort: 1, actions: [], data: Buffer.alloc(60) }, OFPET.BAD_REQUEST, OFPBRC.BUFFER_UNKNOWN],
       [{ type: OFPT.PORT_MOD, version: 4, xid: 1, portNo: 9, hwAddr: Buffer.alloc(6), config: 0, mask: 0, advertise: 0 }, OFPET.PORT_MOD_FAILED, OFPPMFC.BAD_PORT],
@@ -209,6 +211,10 @@ describe('ofproto: errors carry the spec type/code and the offending bytes', () 
       expect(errs[0]!.data.equals(encodeMessage(msg))).toBe(true);
     }
     expect(br.of.tables.ruleCount).toBe(0);
+    br.send(flowMod({ match: [oxm(X.ETH_TYPE, 0x800), oxm(X.IP_PROTO, 6)], instructions: [apply({ type: OFPAT.SET_FIELD, field: oxm(X.TCP_DST, 1) })] }));
+    br.send(flowMod({ match: [oxm(X.ETH_TYPE, 0x800)], instructions: [apply({ type: OFPAT.PUSH_MPLS, ethertype: 0x8847 }, { type: OFPAT.SET_FIELD, field: oxm(X.MPLS_LABEL, 5) })] }));
+    expect(br.conn.take(OFPT.ERROR)).toEqual([]);
+    br.send(flowMod({ command: 3, tableId: 0xff }));
     // CHECK_OVERLAP
     br.send(flowMod({ match: [oxm(X.IN_PORT, 1)] }));
     br.send(flowMod({ match: [oxm(X.ETH_TYPE, 0x800)], flags: OFPFF.CHECK_OVERLAP }));

@@ -81,6 +81,18 @@ describe('ofproto: PACKET_OUT and PACKET_IN limits', () => {
     expect(flowCounts(br)).toEqual([1]);
   });
 
+  it('PACKET_OUT from CONTROLLER through NORMAL floods without learning', async () => {
+    const [a, b, c] = [guest(1), guest(2), guest(3)];
+    const br = await bridge('br-pon', [a, b, c], { controller: true });
+    const frame = Buffer.alloc(60);
+    Buffer.from('020000000201020000000299', 'hex').copy(frame);
+    frame.writeUInt16BE(0x88b5, 12);
+    br.send({ type: OFPT.PACKET_OUT, version: 4, xid: 1, bufferId: 0xffffffff, inPort: OFPP.CONTROLLER, actions: [output(OFPP.NORMAL)], data: frame });
+    await settle(5);
+    expect([a.stats.txPackets, b.stats.txPackets, c.stats.txPackets]).toEqual([1, 1, 1]);
+    expect(br.of.mac.count).toBe(0);
+  });
+
   it('PACKET_INs are rate limited', async () => {
     const [a, b] = [guest(1), guest(2)];
     const br = await bridge('br-rl', [a, b], { controller: true, fakeClock: true });
