@@ -378,7 +378,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     this.generation++;
     this.counters.revalidations++;
     this.pullStats();
-    this.datapath.flowFlush();
+    if (this.datapath.cache.count > 0) this.datapath.flowFlush();
     this.records.clear();
     this.recordsByFlow.clear();
     if (this.pinClearPending && allowRegistryClear) {

@@ -185,11 +185,15 @@ class Ctx {
       this.base[i] = key[i]!;
     }
     this.flow[W_OF_IN_PORT] = opts.ofInPort;
+    this.tr = opts.trace === true;
     this.res = { actions: this.out, wc: this.wc, slow: false, rules: [], groups: [], meters: [], learned: [], macChanged: false, flow: this.flow, trace: [] };
   }
 
+  /** Tracing? Call sites test this first so no trace text is built on the upcall path. */
+  readonly tr: boolean;
+
   t(line: string): void {
-    if (this.opts.trace) this.res.trace.push(' '.repeat(this.indent * 4) + line);
+    this.res.trace.push(' '.repeat(this.indent * 4) + line);
   }
 
   unwild(word: number, bits = ALL_ONES): void {
@@ -220,7 +224,7 @@ class Ctx {
 
   runTable(tableId: number): void {
     if (this.depth++ > MAX_DEPTH) {
-      this.t('>>>> too many resubmits / table hops: dropping <<<<');
+      if (this.tr) this.t('>>>> too many resubmits / table hops: dropping <<<<');
       this.stopped = true;
       return;
     }
@@ -229,18 +233,18 @@ class Ctx {
     const rule = table.lookup(this.flow, this.wc);
     if (rule === null) {
       if (tableId === 0 && this.env.failOpen()) {
-        this.t(`${tableId}. No match: fail-open (standalone, no controller): NORMAL`);
+        if (this.tr) this.t(`${tableId}. No match: fail-open (standalone, no controller): NORMAL`);
         this.indent++;
         this.normal();
         this.indent--;
         return;
       }
-      this.t(`${tableId}. No match: drop (no table-miss rule)`);
+      if (this.tr) this.t(`${tableId}. No match: drop (no table-miss rule)`);
       return;
     }
     this.res.rules.push(rule);
     this.rule = rule;
-    this.t(`${tableId}. priority ${rule.priority}, cookie 0x${rule.cookie.toString(16)}${rule.oxm.length === 0 ? ' (matches all)' : ''}`);
+    if (this.tr) this.t(`${tableId}. priority ${rule.priority}, cookie 0x${rule.cookie.toString(16)}${rule.oxm.length === 0 ? ' (matches all)' : ''}`);
     this.indent++;
     let goto = -1;
     for (const ins of sortInstructions(rule.instructions)) {
@@ -250,23 +254,23 @@ class Ctx {
           this.meter(ins.meterId);
           break;
         case OFPIT.APPLY_ACTIONS:
-          this.t('apply_actions:');
+          if (this.tr) this.t('apply_actions:');
           this.indent++;
           this.doActions(ins.actions);
           this.indent--;
           break;
         case OFPIT.CLEAR_ACTIONS:
-          this.t('clear_actions');
+          if (this.tr) this.t('clear_actions');
           this.actionSet.clear();
           break;
         case OFPIT.WRITE_ACTIONS:
           for (const a of ins.actions) this.actionSet.set(a.type === OFPAT.SET_FIELD && a.field.kind === 'basic' ? `sf${a.field.field}` : String(a.type), a);
-          this.t(`write_actions: ${ins.actions.map(fmtAction).join(',')}`);
+          if (this.tr) this.t(`write_actions: ${ins.actions.map(fmtAction).join(',')}`);
           break;
         case OFPIT.WRITE_METADATA: {
           const md = (metadataOf(this.flow) & ~ins.metadataMask) | (ins.metadata & ins.metadataMask);
           setMetadata(this.flow, md);
-          this.t(`write_metadata: 0x${md.toString(16)}`);
+          if (this.tr) this.t(`write_metadata: 0x${md.toString(16)}`);
           break;
         }
         case OFPIT.GOTO_TABLE:
@@ -279,7 +283,7 @@ class Ctx {
     this.indent--;
     if (this.stopped) return;
     if (goto >= 0) {
-      this.t(`goto_table:${goto}`);
+      if (this.tr) this.t(`goto_table:${goto}`);
       this.runTable(goto);
     } else {
       this.runActionSet();
@@ -293,7 +297,7 @@ class Ctx {
     const ordered: Action[] = [];
     for (const t of ACTION_SET_ORDER) for (const a of set) if (a.type === t) ordered.push(a);
     const hasGroup = ordered.some((a) => a.type === OFPAT.GROUP);
-    this.t('action set:');
+    if (this.tr) this.t('action set:');
     this.indent++;
     this.doActions(hasGroup ? ordered.filter((a) => a.type !== OFPAT.OUTPUT) : ordered);
     this.indent--;
@@ -304,16 +308,16 @@ class Ctx {
     this.res.meters.push(meterId);
     this.res.slow = true;
     if (m === undefined) {
-      this.t(`meter:${meterId} (no such meter: drop)`);
+      if (this.tr) this.t(`meter:${meterId} (no such meter: drop)`);
       this.stopped = true;
       return;
     }
     if (this.opts.applyMeters === false) {
-      this.t(`meter:${meterId} (not applied in trace; flow is slow-path only)`);
+      if (this.tr) this.t(`meter:${meterId} (not applied in trace; flow is slow-path only)`);
       return;
     }
     const v = m.apply(this.opts.packetBytes, this.env.nowMs());
-    this.t(`meter:${meterId} → ${v.action}`);
+    if (this.tr) this.t(`meter:${meterId} → ${v.action}`);
     if (v.action === 'drop') {
       // Outputs made by earlier tables' apply_actions already happened; only what follows is dropped.
       this.stopped = true;
@@ -332,7 +336,7 @@ class Ctx {
   doActions(actions: readonly Action[]): void {
     for (const a of actions) {
       if (this.stopped) return;
-      this.t(fmtAction(a));
+      if (this.tr) this.t(fmtAction(a));
       switch (a.type) {
         case OFPAT.OUTPUT:
           this.output(a.port, a.maxLen);
@@ -403,7 +407,7 @@ class Ctx {
   }
 
   invalidTtl(): void {
-    this.t('>>>> TTL expired: packet-in (invalid_ttl) and stop <<<<');
+    if (this.tr) this.t('>>>> TTL expired: packet-in (invalid_ttl) and stop <<<<');
     this.toController(OFPCML_NO_BUFFER, OFPR.INVALID_TTL);
     this.stopped = true;
   }
@@ -422,7 +426,7 @@ class Ctx {
   setField(field: number, value: number | bigint | Buffer): void {
     // Prerequisites are checked against the packet: a set on a header the packet lacks is skipped.
     if (!this.fieldApplies(field)) {
-      this.t(`    (skipped: packet lacks the header)`);
+      if (this.tr) this.t(`    (skipped: packet lacks the header)`);
       return;
     }
     if (field === X.VLAN_VID || field === X.VLAN_PCP) {
@@ -590,12 +594,12 @@ class Ctx {
       default: {
         this.unwild(W_OF_IN_PORT);
         if (port === this.flow[W_OF_IN_PORT]) {
-          this.t('    (skipped: output to the input port needs IN_PORT)');
+          if (this.tr) this.t('    (skipped: output to the input port needs IN_PORT)');
           return;
         }
         const p = env.portByOf(port);
         if (p === undefined) {
-          this.t(`    (skipped: no port ${portName(port)})`);
+          if (this.tr) this.t(`    (skipped: no port ${portName(port)})`);
           return;
         }
         this.outputDp(p, false);
@@ -605,7 +609,7 @@ class Ctx {
 
   outputDp(p: XlatePort, allowInPort: boolean): void {
     if ((p.config & (OFPPC.PORT_DOWN | OFPPC.NO_FWD)) !== 0) {
-      this.t(`    (skipped: port ${p.name} is down or no_fwd)`);
+      if (this.tr) this.t(`    (skipped: port ${p.name} is down or no_fwd)`);
       return;
     }
     if (!allowInPort && p.ofPort === this.flow[W_OF_IN_PORT]) return;
@@ -622,7 +626,7 @@ class Ctx {
     const inPort = this.env.portByOf(this.flow[W_OF_IN_PORT]!);
     this.unwild(W_OF_IN_PORT);
     if (inPort !== undefined && (inPort.config & OFPPC.NO_PACKET_IN) !== 0) {
-      this.t('    (skipped: in_port has no_packet_in)');
+      if (this.tr) this.t('    (skipped: in_port has no_packet_in)');
       return;
     }
     this.commit();
@@ -642,7 +646,7 @@ class Ctx {
   group(groupId: number): void {
     const g = this.env.groups.get(groupId);
     if (g === undefined) {
-      this.t(`    (no group ${groupId}: drop)`);
+      if (this.tr) this.t(`    (no group ${groupId}: drop)`);
       return;
     }
     if (this.depth++ > MAX_DEPTH) {
@@ -659,7 +663,7 @@ class Ctx {
       case OFPGT.FF: {
         const i = g.buckets.findIndex((b) => this.env.portByOf(b.watchPort)?.live === true);
         if (i >= 0) this.bucket(g, i);
-        else this.t('    (fast-failover: no live bucket)');
+        else if (this.tr) this.t('    (fast-failover: no live bucket)');
         break;
       }
       case OFPGT.SELECT: {
@@ -698,7 +702,7 @@ class Ctx {
   bucket(g: OfGroup, i: number): void {
     const b = g.buckets[i]!;
     this.res.groups.push({ group: g, bucket: i });
-    this.t(`group:${g.groupId} bucket ${i}`);
+    if (this.tr) this.t(`group:${g.groupId} bucket ${i}`);
     this.indent++;
     const outputsOnly = b.actions.every((a) => a.type === OFPAT.OUTPUT && a.port !== OFPP.NORMAL && a.port !== OFPP.TABLE);
     if (outputsOnly) {
@@ -738,7 +742,7 @@ class Ctx {
     const fromController = f[W_OF_IN_PORT] === OFPP.CONTROLLER;
     const inPort = fromController ? CONTROLLER_BUNDLE : env.portByOf(f[W_OF_IN_PORT]!);
     if (inPort === undefined) {
-      this.t('NORMAL: unknown input port, drop');
+      if (this.tr) this.t('NORMAL: unknown input port, drop');
       return;
     }
     const srcHi = f[K.W_ETH_SRC_HI]!;
@@ -746,24 +750,24 @@ class Ctx {
     const dstHi = f[K.W_ETH_DST_HI]!;
     const dstLo = f[K.W_ETH_DST_LO]!;
     if (isMulticast(srcHi)) {
-      this.t('NORMAL: multicast source address, drop');
+      if (this.tr) this.t('NORMAL: multicast source address, drop');
       return;
     }
     if (dstHi === 0x0180 && (dstLo & 0xfffffff0) === 0xc2000000) {
-      this.t('NORMAL: reserved multicast (802.1D), drop');
+      if (this.tr) this.t('NORMAL: reserved multicast (802.1D), drop');
       return;
     }
     const tci = f[K.W_VLAN0]!;
     const vid = (tci & K.VLAN_CFI) !== 0 ? tci & 0xfff : 0;
     const vlan = inputVlan(inPort.vlan, vid);
     if (vlan < 0) {
-      this.t(`NORMAL: VID ${vid} not allowed on port ${inPort.name}, drop`);
+      if (this.tr) this.t(`NORMAL: VID ${vid} not allowed on port ${inPort.name}, drop`);
       return;
     }
     if (this.opts.learn !== false && !fromController) {
       if (env.mac.learn(vlan, srcHi, srcLo, inPort.ofPort)) {
         this.res.macChanged = true;
-        this.t(`NORMAL: learned ${fmtMac(srcHi, srcLo)} on port ${inPort.name} in VLAN ${vlan}`);
+        if (this.tr) this.t(`NORMAL: learned ${fmtMac(srcHi, srcLo)} on port ${inPort.name} in VLAN ${vlan}`);
       }
       this.res.learned.push({ vlan, hi: srcHi, lo: srcLo, port: inPort.ofPort });
     }
@@ -772,18 +776,18 @@ class Ctx {
       const outNo = env.mac.lookup(vlan, dstHi, dstLo);
       if (outNo !== null) {
         if (outNo === inPort.ofPort) {
-          this.t('NORMAL: destination is on the input port, drop');
+          if (this.tr) this.t('NORMAL: destination is on the input port, drop');
           return;
         }
         const p = env.portByOf(outNo);
         if (p !== undefined && portIncludesVlan(p.vlan, vlan)) {
-          this.t(`NORMAL: forwarding to learned port ${p.name}`);
+          if (this.tr) this.t(`NORMAL: forwarding to learned port ${p.name}`);
           this.normalOutput(p, vlan, pcp);
           return;
         }
       }
     }
-    this.t(`NORMAL: flooding in VLAN ${vlan}`);
+    if (this.tr) this.t(`NORMAL: flooding in VLAN ${vlan}`);
     for (const p of sortedPorts(env)) {
       if (p.ofPort === inPort.ofPort || p.noFlood || !portIncludesVlan(p.vlan, vlan)) continue;
       this.normalOutput(p, vlan, pcp);
@@ -927,7 +931,17 @@ function subFields(bits: number): number[] {
 }
 
 /** Instructions in the spec's execution order (5.9): meter, apply, clear, write, metadata, goto. */
+const SORTED = new WeakMap<readonly Instruction[], Instruction[]>();
 function sortInstructions(list: readonly Instruction[]): Instruction[] {
+  let sorted = SORTED.get(list);
+  if (sorted === undefined) {
+    sorted = sortInstructionsUncached(list);
+    SORTED.set(list, sorted);
+  }
+  return sorted;
+}
+
+function sortInstructionsUncached(list: readonly Instruction[]): Instruction[] {
   const rank: Record<number, number> = {
     [OFPIT.METER]: 0,
     [OFPIT.APPLY_ACTIONS]: 1,
@@ -992,7 +1006,7 @@ function fieldName(f: number): string {
 export function xlate(env: XlateEnv, key: Uint32Array, opts: XlateOptions): XlateResult {
   const ctx = new Ctx(env, opts, key);
   if (opts.actions !== undefined) {
-    ctx.t('PACKET_OUT actions:');
+    if (ctx.tr) ctx.t('PACKET_OUT actions:');
     ctx.indent++;
     ctx.doActions(opts.actions);
     ctx.indent--;
