@@ -419,3 +419,36 @@ describe('xlate: commit produces the translated headers on the wire', () => {
     await dp.stop();
   });
 });
+
+describe('xlate: MPLS', () => {
+  it('push_mpls copies the IP TTL, set_field/dec_mpls_ttl rewrite the LSE, pop_mpls restores the IP packet', async () => {
+    const dp = new Datapath({ name: 'mpls' });
+    const inP = new CapturePort('in');
+    const outP = new CapturePort('out');
+    await dp.addPort(inP, 101);
+    await dp.addPort(outP, 102);
+    const env = new TestEnv();
+    env.addPort(1);
+    env.addPort(2);
+    const f = frame({ ttl: 30 });
+    const r = run(env, f, 1, {
+      actions: [{ type: OFPAT.PUSH_MPLS, ethertype: 0x8847 }, setField(X.MPLS_LABEL, 100), setField(X.MPLS_TC, 5), bare(OFPAT.DEC_MPLS_TTL), output(2)],
+    });
+    expect(fmt(r)).toBe('push_mpls(label=0,tc=0,ttl=30,bos=1,eth_type=0x8847),set(mpls(label=100,tc=5,ttl=29,bos=1)),102');
+    dp.execute(f, 101, r.actions);
+    const mpls = outP.frames[0]!;
+    const k = keyOf(mpls, 101);
+    expect(k[K.W_ETH_TYPE]).toBe(0x8847);
+    expect(k[K.W_MPLS0]).toBe(((100 << 12) | (5 << 9) | 0x100 | 29) >>> 0);
+    // ... and back: pop to IPv4 gives the original frame.
+    const back = run(env, mpls, 1, { actions: [{ type: OFPAT.POP_MPLS, ethertype: 0x0800 }, output(2)] });
+    expect(fmt(back)).toBe('pop_mpls(eth_type=0x800),102');
+    dp.execute(mpls, 101, back.actions);
+    expect(outP.frames[1]!.equals(f)).toBe(true);
+    // dec_mpls_ttl at TTL 1 → invalid-ttl packet-in.
+    const one = run(env, f, 1, { actions: [{ type: OFPAT.PUSH_MPLS, ethertype: 0x8847 }, { type: OFPAT.SET_MPLS_TTL, ttl: 1 }, bare(OFPAT.DEC_MPLS_TTL), output(2)] });
+    expect(one.actions.map((a) => a.type)).toEqual(['push_mpls', 'set_masked', 'userspace']);
+    expect(env.pins.at(-1)!.reason).toBe(OFPR.INVALID_TTL);
+    await dp.stop();
+  });
+});
