@@ -61,8 +61,16 @@ class Subtable {
   }
 }
 
+const SIGS = new WeakMap<Uint32Array, string>();
+/** Subtable key of a mask (cached per mask array: rule masks are never mutated). */
 function maskSig(mask: Uint32Array): string {
-  return Array.prototype.join.call(mask, ',');
+  let s = SIGS.get(mask);
+  if (s === undefined) {
+    s = '';
+    for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) s += `${i}:${mask[i]},`;
+    SIGS.set(mask, s);
+  }
+  return s;
 }
 
 export class FlowTable {
