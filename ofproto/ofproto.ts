@@ -23,7 +23,7 @@ import { KEY_WORDS, newKey, newLayout } from '../datapath/flow/key.js';
 import { formatFlowKey } from '../datapath/flow/odp.js';
 import type { Port } from '../datapath/ports/port.js';
 import { N_TABLES, RuleTables, DEFAULT_MAX_ENTRIES, type RemovedRule } from './classifier/rule-tables.js';
-import { W_ETH_TYPE, W_NW_PROTO_TOS_TTL_FRAG, W_TP_PORTS } from '../datapath/flow/key.js';
+import { W_ETH_TYPE, W_IN_PORT, W_NW_PROTO_TOS_TTL_FRAG, W_TP_PORTS } from '../datapath/flow/key.js';
 import { dpMaskOf, fieldPieces, type OfMatch, packetInMatch, newOfFlow, W_OF_IN_PORT, setMetadata, ofMatchFromOxm } from './classifier/of-match.js';
 import type { OfRule } from './classifier/rule.js';
 import { GroupTable, MAX_GROUPS } from './group-table.js';
@@ -492,6 +492,9 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       return { actions: res.actions, mask: null };
     }
     const mask = dpMaskOf(res.wc);
+    // Like OVS, megaflows always match in_port: per-port state checked before translation (NO_RECV,
+    // PORT_DOWN, non-OpenFlow ports) must not leak into a flow installed for another port.
+    mask[W_IN_PORT] = 0xffffffff;
     const masked = new Uint32Array(KEY_WORDS);
     for (let i = 0; i < KEY_WORDS; i++) masked[i] = key[i]! & mask[i]!;
     this.records.set(flowSig(masked, mask), { rules: res.rules, groups: res.groups, learned: res.learned, packets: 0, bytes: 0 });
