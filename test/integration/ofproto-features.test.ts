@@ -288,3 +288,36 @@ describe('ofproto: ports and trace', () => {
     expect(br.conn.take(OFPT.PORT_STATUS).map((m) => m.reason)).toEqual([OFPPR.DELETE]);
   });
 });
+
+describe('ofproto: large replies, TABLE_MOD, carrier changes', () => {
+  it('flow stats of 3000 rules split into several replies under 64 KB', async () => {
+    const [a, b] = [guest(1), guest(2)];
+    const br = await bridge('br-big', [a, b]);
+    for (let i = 0; i < 3000; i++) br.of.handleMessage(br.conn, flowMod({ match: [oxm(X.ETH_TYPE, 0x800), oxm(X.IPV4_DST, 0x0a000000 + i)], instructions: [apply(output(2))] }));
+    expect(br.conn.take(OFPT.ERROR)).toEqual([]);
+    br.send(mp({ mpType: OFPMP.FLOW, tableId: 0xff, outPort: OFPP.ANY, outGroup: OFPG.ANY, cookie: 0n, cookieMask: 0n, match: [] }));
+    const replies = br.conn.take(OFPT.MULTIPART_REPLY);
+    expect(replies.length).toBeGreaterThan(1);
+    let n = 0;
+    for (const [i, r] of replies.entries()) {
+      expect(encodeMessage(r).length).toBeLessThanOrEqual(0xffff);
+      expect((r.flags & OFPMPF.REPLY_MORE) !== 0).toBe(i < replies.length - 1);
+      n += (r.body as { flows: unknown[] }).flows.length;
+    }
+    expect(n).toBe(3000);
+  });
+
+  it('TABLE_MOD is accepted and echoed in table features; carrier loss is reported by run()', async () => {
+    const [a, b] = [guest(1), guest(2)];
+    const br = await bridge('br-tm', [a, b]);
+    br.send({ type: OFPT.TABLE_MOD, version: 4, xid: 1, tableId: 0xff, config: 3 });
+    expect(br.conn.take(OFPT.ERROR)).toEqual([]);
+    expect(br.of.tables.tables[7]!.config).toBe(3);
+    br.of.run(); // ports were added before the datapath started: their link-up is reported first
+    expect(br.conn.take(OFPT.PORT_STATUS).map((m) => [m.desc.portNo, m.desc.state])).toEqual([[1, 4], [2, 4]]); // OFPPS_LIVE
+    b.stop(); // link down
+    br.of.run();
+    const [ps] = br.conn.take(OFPT.PORT_STATUS);
+    expect(ps).toMatchObject({ reason: OFPPR.MODIFY, desc: { portNo: 2, state: 1 } }); // OFPPS_LINK_DOWN
+  });
+});
