@@ -63,6 +63,11 @@ export class GroupTable {
         this.groups.clear();
         return { deleted };
       }
+      for (const g of this.groups.values()) {
+        if (g.groupId !== m.groupId && g.buckets.some((b) => groupsOf(b.actions).includes(m.groupId))) {
+          throw gErr(OFPGMFC.CHAINED_GROUP, `group ${m.groupId} is used by group ${g.groupId}`);
+        }
+      }
       return { deleted: this.groups.delete(m.groupId) ? [m.groupId] : [] };
     }
     if (m.groupId > OFPG.MAX) throw gErr(OFPGMFC.INVALID_GROUP, `group id 0x${m.groupId.toString(16)} is reserved`);
@@ -79,8 +84,8 @@ export class GroupTable {
     for (const [i, b] of m.buckets.entries()) {
       if (m.groupType !== OFPGT.SELECT && b.weight !== 0) throw gErr(OFPGMFC.WEIGHT_UNSUPPORTED, `bucket ${i}: weight is for select groups only`);
       if (m.groupType === OFPGT.FF) {
-        if (b.watchPort === OFPP.ANY && b.watchGroup === OFPG.ANY) throw gErr(OFPGMFC.BAD_WATCH, `bucket ${i}: fast-failover needs watch_port`);
-        if (b.watchGroup !== OFPG.ANY) throw gErr(OFPGMFC.WATCH_UNSUPPORTED, `bucket ${i}: watch_group is not supported (use watch_port)`);
+        if (b.watchPort === OFPP.ANY && b.watchGroup === OFPG.ANY) throw gErr(OFPGMFC.BAD_WATCH, `bucket ${i}: fast-failover needs watch_port or watch_group`);
+        if (b.watchGroup !== OFPG.ANY && !this.groups.has(b.watchGroup)) throw gErr(OFPGMFC.BAD_WATCH, `bucket ${i}: watch_group ${b.watchGroup} does not exist`);
       }
       for (const g of groupsOf(b.actions)) {
         if (!this.groups.has(g)) throw gErr(OFPGMFC.UNKNOWN_GROUP, `bucket ${i}: group ${g} does not exist`);
@@ -98,6 +103,20 @@ export class GroupTable {
       this.groups.set(m.groupId, new OfGroup(m.groupId, m.groupType, m.buckets, nowMs));
     }
     return { deleted: [] };
+  }
+
+  /**
+   * Liveness (OF 1.3.5 6.5): a bucket is live when its watched port is live
+   * and its watched group is; a group is live when any bucket is.
+   */
+  bucketLive(b: Bucket, portLive: (port: number) => boolean, depth = 0): boolean {
+    if (b.watchPort !== OFPP.ANY && !portLive(b.watchPort)) return false;
+    if (b.watchGroup !== OFPG.ANY) {
+      const g = this.groups.get(b.watchGroup);
+      if (g === undefined || depth > 32) return false;
+      if (!g.buckets.some((x) => this.bucketLive(x, portLive, depth + 1))) return false;
+    }
+    return true;
   }
 
   /** True if group `from` chains (directly or not) to group `to`. */

@@ -661,13 +661,13 @@ class Ctx {
         if (g.buckets.length > 0) this.bucket(g, 0);
         break;
       case OFPGT.FF: {
-        const i = g.buckets.findIndex((b) => this.env.portByOf(b.watchPort)?.live === true);
+        const i = g.buckets.findIndex((b) => this.env.groups.bucketLive(b, this.portLive));
         if (i >= 0) this.bucket(g, i);
         else if (this.tr) this.t('    (fast-failover: no live bucket)');
         break;
       }
       case OFPGT.SELECT: {
-        const live = g.buckets.map((b, i) => ({ b, i })).filter(({ b }) => b.weight > 0 && (b.watchPort === OFPP.ANY || this.env.portByOf(b.watchPort)?.live === true));
+        const live = g.buckets.map((b, i) => ({ b, i })).filter(({ b }) => b.weight > 0 && this.env.groups.bucketLive(b, this.portLive));
         if (live.length === 0) break;
         const total = live.reduce((n, x) => n + x.b.weight, 0);
         let h = this.hash5();
@@ -683,6 +683,8 @@ class Ctx {
       }
     }
   }
+
+  readonly portLive = (port: number): boolean => this.env.portByOf(port)?.live === true;
 
   /** Hash of the 5-tuple (and Ethernet type), unwildcarding what it reads. */
   hash5(): number {

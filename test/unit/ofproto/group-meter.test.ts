@@ -24,7 +24,17 @@ describe('GroupTable', () => {
     t.groupMod(gm(OFPGC.ADD, 4, OFPGT.INDIRECT, [bucket({ actions: [{ type: OFPAT.GROUP, groupId: 1 }] })]), 0, ok);
     expect(() => t.groupMod(gm(OFPGC.MODIFY, 1, OFPGT.ALL, [bucket({ actions: [{ type: OFPAT.GROUP, groupId: 4 }] })]), 0, ok)).toThrow(/OFPGMFC_LOOP/);
     expect(() => t.groupMod(gm(OFPGC.ADD, 5, OFPGT.ALL, [bucket({ actions: [{ type: OFPAT.GROUP, groupId: 99 }] })]), 0, ok)).toThrow(/OFPGMFC_UNKNOWN_GROUP/);
-    expect(t.groupMod(gm(OFPGC.DELETE, OFPG.ALL, 0, []), 0, ok).deleted.sort()).toEqual([1, 4]);
+    expect(() => t.groupMod(gm(OFPGC.DELETE, 1, 0, []), 0, ok)).toThrow(/OFPGMFC_CHAINED_GROUP/);
+    // watch_group liveness: a bucket watching group 6 is live while a bucket of group 6 is.
+    let up = true;
+    t.groupMod(gm(OFPGC.ADD, 6, OFPGT.FF, [bucket({ watchPort: 9 })]), 0, ok);
+    t.groupMod(gm(OFPGC.ADD, 7, OFPGT.FF, [bucket({ watchGroup: 6 })]), 0, ok);
+    expect(() => t.groupMod(gm(OFPGC.ADD, 8, OFPGT.FF, [bucket({ watchGroup: 60 })]), 0, ok)).toThrow(/OFPGMFC_BAD_WATCH/);
+    const live = (p: number): boolean => p === 9 && up;
+    expect(t.bucketLive(t.get(7)!.buckets[0]!, live)).toBe(true);
+    up = false;
+    expect(t.bucketLive(t.get(7)!.buckets[0]!, live)).toBe(false);
+    expect(t.groupMod(gm(OFPGC.DELETE, OFPG.ALL, 0, []), 0, ok).deleted.sort()).toEqual([1, 4, 6, 7]);
   });
 });
 
