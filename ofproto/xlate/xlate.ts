@@ -686,9 +686,12 @@ class Ctx {
 
   readonly portLive = (port: number): boolean => this.env.portByOf(port)?.live === true;
 
-  /** Hash of the 5-tuple (and Ethernet type), unwildcarding what it reads. */
+  /** Select-group hash, unwildcarding what it reads. */
   hash5(): number {
-    const words = [K.W_ETH_TYPE, K.W_NW_SRC, K.W_NW_SRC + 1, K.W_NW_SRC + 2, K.W_NW_SRC + 3, K.W_NW_DST, K.W_NW_DST + 1, K.W_NW_DST + 2, K.W_NW_DST + 3, K.W_TP_PORTS];
+    // IP: the 5-tuple. Anything else (ARP, MPLS, L2 protocols): the Ethernet addresses, so such traffic spreads too.
+    const words = this.isIp()
+      ? [K.W_ETH_TYPE, K.W_NW_SRC, K.W_NW_SRC + 1, K.W_NW_SRC + 2, K.W_NW_SRC + 3, K.W_NW_DST, K.W_NW_DST + 1, K.W_NW_DST + 2, K.W_NW_DST + 3, K.W_TP_PORTS]
+      : [K.W_ETH_TYPE, K.W_ETH_SRC_HI, K.W_ETH_SRC_LO, K.W_ETH_DST_HI, K.W_ETH_DST_LO];
     let h = 0x9747b28c;
     for (const w of words) {
       this.unwild(w);
