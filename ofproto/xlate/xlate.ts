@@ -825,6 +825,14 @@ class Ctx {
   commit(): void {
     const f = this.flow;
     const b = this.base;
+    let same = true;
+    for (let i = 1; i < K.KEY_WORDS; i++) {
+      if (f[i] !== b[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return;
     // VLAN stack: pop until the packet's tags are a suffix of the wanted ones, then push the rest.
     if (f[K.W_VLAN0] !== b[K.W_VLAN0] || f[K.W_VLAN1] !== b[K.W_VLAN1]) {
       const want = [f[K.W_VLAN0]!, f[K.W_VLAN1]!].filter((w) => (w & K.VLAN_CFI) !== 0);
