@@ -27,7 +27,7 @@ import { W_ETH_TYPE, W_IN_PORT, W_NW_PROTO_TOS_TTL_FRAG, W_TP_PORTS } from '../d
 import { dpMaskOf, fieldPieces, type OfMatch, packetInMatch, newOfFlow, W_OF_IN_PORT, setMetadata, ofMatchFromOxm } from './classifier/of-match.js';
 import type { OfRule } from './classifier/rule.js';
 import { GroupTable, MAX_GROUPS } from './group-table.js';
-import { MAX_BANDS, MAX_METERS, MeterTable } from './meter-table.js';
+import { MAX_BANDS, MAX_METERS, MeterTable, type OfMeter } from './meter-table.js';
 import { MacLearning } from './normal/mac-learning.js';
 import type { PortVlanConfig } from './normal/port-vlan.js';
 import type { ConnectionSet, OfConn, OfprotoHandler } from './ofconn.js';
@@ -914,7 +914,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
         });
       }
       case OFPMP.METER: {
-        const ms = b.meterId === OFPM.ALL ? [...this.meters.meters.values()] : [this.meters.get(b.meterId)].filter((m) => m !== undefined);
+        const ms = this.metersFor(b.meterId);
         return this.reply(conn, req, {
           mpType: OFPMP.METER,
           meters: ms.map((m) => {
@@ -932,7 +932,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
         });
       }
       case OFPMP.METER_CONFIG: {
-        const ms = b.meterId === OFPM.ALL ? [...this.meters.meters.values()] : [this.meters.get(b.meterId)].filter((m) => m !== undefined);
+        const ms = this.metersFor(b.meterId);
         return this.reply(conn, req, { mpType: OFPMP.METER_CONFIG, meters: ms.map((m) => ({ flags: m.flags, meterId: m.meterId, bands: m.bands.map((s) => s.band) })) });
       }
       case OFPMP.METER_FEATURES:
@@ -952,6 +952,25 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       default:
         throw brc(OFPBRC.BAD_MULTIPART, `multipart type ${(b as { mpType: number }).mpType}`);
     }
+  }
+
+  /** Meters named by a METER / METER_CONFIG request (OVS answers an unknown id with OFPMMFC_UNKNOWN_METER). */
+  private metersFor(meterId: number): OfMeter[] {
+    if (meterId === OFPM.ALL) return [...this.meters.meters.values()];
+    const m = this.meters.get(meterId);
+    if (m === undefined) throw new OfpError(OFPET.METER_MOD_FAILED, OFPMMFC.UNKNOWN_METER, `meter ${meterId} does not exist`);
+    return [m];
+  }
+
+  /** fdb/show: the MAC table as text (port, VLAN, MAC, age in seconds), like ovs-appctl fdb/show. */
+  fdbShow(): string {
+    const now = this.clock();
+    const lines = [' port  VLAN  MAC                Age'];
+    for (const e of this.mac.entries()) {
+      const port = e.port === OFPP.LOCAL ? 'LOCAL' : String(e.port);
+      lines.push(`${port.padStart(5)}  ${String(e.vlan).padStart(4)}  ${e.mac}  ${Math.floor((now - e.usedMs) / 1000)}`);
+    }
+    return lines.join('\n');
   }
 
   private selectForStats(b: FlowStatsRequestBody): OfRule[] {

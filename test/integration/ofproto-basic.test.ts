@@ -53,6 +53,7 @@ describe('ofproto: OpenFlow rules over a real datapath', () => {
     expect(macs).toEqual(['02:00:00:00:00:01@1', '02:00:00:00:00:02@2']);
     // c saw only the flooded ARP request, not the unicast echo traffic.
     expect(c.stats.txPackets).toBe(1);
+    expect(br.of.fdbShow().split('\n').slice(1).map((l) => l.trim().split(/ +/).slice(0, 3).join(' ')).sort()).toEqual(['1 0 02:00:00:00:00:01', '2 0 02:00:00:00:00:02']);
   });
 
   it('fail_mode standalone without a controller behaves as NORMAL; secure drops', async () => {

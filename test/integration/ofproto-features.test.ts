@@ -253,6 +253,8 @@ describe('ofproto: multipart replies', () => {
     expect(one({ mpType: OFPMP.QUEUE, portNo: OFPP.ANY, queueId: 0xffffffff })[0]!.body).toMatchObject({ queues: [] });
     expect(one({ mpType: OFPMP.GROUP_DESC })[0]!.body).toMatchObject({ groups: [] });
     expect(one({ mpType: OFPMP.METER_CONFIG, meterId: 0xffffffff })[0]!.body).toMatchObject({ meters: [] });
+    br.send(mp({ mpType: OFPMP.METER, meterId: 3 }));
+    expect(br.conn.take(OFPT.ERROR).map((e) => [e.errType, e.errCode])).toEqual([[OFPET.METER_MOD_FAILED, OFPMMFC.UNKNOWN_METER]]);
     const tf = one({ mpType: OFPMP.TABLE_FEATURES, tables: [] });
     expect(tf.length).toBeGreaterThan(1);
     for (const [i, m] of tf.entries()) {
