@@ -1056,6 +1056,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     }
     const res = xlate(this.env, key, { ofInPort, packetBytes: bytes, applyMeters: false, learn: false, trace: true });
     const mask = dpMaskOf(res.wc);
+    mask[W_IN_PORT] = 0xffffffff; // as miss() installs it
     const lines = [
       `Flow: in_port=${ofInPort},${formatFlowKey(key)}`,
       '',
