@@ -155,9 +155,9 @@ export class FlowTable {
    * subtables consulted. Ties between equal priorities pick the subtable
    * visited first (OpenFlow leaves overlapping equal-priority rules undefined).
    */
-  lookup(flow: Uint32Array, wc: Uint32Array | null): OfRule | null {
+  lookup(flow: Uint32Array, wc: Uint32Array | null, count = true): OfRule | null {
     if (this.orderDirty) this.resort();
-    this.lookupCount++;
+    if (count) this.lookupCount++;
     let best: OfRule | null = null;
     const order = this.order;
     for (let i = 0; i < order.length; i++) {
@@ -170,7 +170,7 @@ export class FlowTable {
       const r = st.find(flow);
       if (r !== null && (best === null || r.priority > best.priority)) best = r;
     }
-    if (best !== null) this.matchedCount++;
+    if (best !== null && count) this.matchedCount++;
     return best;
   }
 

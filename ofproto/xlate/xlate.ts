@@ -230,7 +230,7 @@ class Ctx {
     }
     const table = this.env.tables.tables[tableId]!;
     this.tableId = tableId;
-    const rule = table.lookup(this.flow, this.wc);
+    const rule = table.lookup(this.flow, this.wc, !this.tr);
     if (rule === null) {
       if (tableId === 0 && this.env.failOpen()) {
         if (this.tr) this.t(`${tableId}. No match: fail-open (standalone, no controller): NORMAL`);
