@@ -12,7 +12,7 @@ import { FlowCache, type FlowCacheOptions } from './cache/flow-cache.js';
 import type { Megaflow } from './cache/megaflow.js';
 import { extractFlow } from './flow/extract.js';
 import { hashKeySignature } from './flow/hash.js';
-import { KEY_WORDS, L_L4, L_WORDS_HI, L_WORDS_LO, W_NW_PROTO_TOS_TTL_FRAG, W_TCP_FLAGS, newLayout } from './flow/key.js';
+import { KEY_WORDS, L_L4, W_NW_PROTO_TOS_TTL_FRAG, W_TCP_FLAGS, newLayout } from './flow/key.js';
 import { DpifError } from './dpif-error.js';
 import { PacketBatch } from './packet-batch.js';
 import type { Port, RxSink } from './ports/port.js';
@@ -258,10 +258,7 @@ export class Datapath implements RxSink {
     const layout = s.layout;
     for (let i = 0; i < n; i++) {
       extractFlow(batch.buf, batch.off[i], batch.len[i], portNo, key, layout);
-      // Words at and above `words` are zero: extraction did not write them.
-      const hi = layout[L_WORDS_HI];
-      const words = hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(layout[L_WORDS_LO]);
-      let flow = cache.lookup(key, hashKeySignature(key), words);
+      let flow = cache.lookup(key, hashKeySignature(key));
       if (flow === null) {
         flow = this.upcall(portNo, batch, i, key, layout);
         if (flow === null) continue;

@@ -1,10 +1,17 @@
-// Exact-match cache in front of the classifier (OVS struct emc_cache): a
-// power-of-two array of full keys, 2-way (each key may sit in one of two slots
-// chosen by two segments of its hash), each slot pointing at a megaflow. A
-// slot whose megaflow is dead is a miss and is cleared, so no entry outlives
-// its megaflow; modified actions are seen at once (the flow object is shared).
+// Exact-match cache in front of the classifier: a power-of-two array of
+// (key hash, megaflow) slots, 2-way (each key may sit in one of two slots
+// chosen by two segments of its hash). Like OVS's signature-match cache it
+// stores no keys: a hit is verified by matching the packet key against the
+// cached megaflow's own mask words (a handful), not by comparing 36 key words,
+// which was the largest cost of a hit. A slot whose megaflow is dead is a miss
+// and is cleared, so no entry outlives its megaflow; modified actions are seen
+// at once (the flow object is shared).
+//
+// Answers: the flow returned always matches the key. With non-overlapping
+// megaflows (all the datapath installs) that is the classifier's answer; with
+// overlapping flows it is a matching flow the classifier returned for some key
+// with the same hash, which need not be its first-ranked one.
 
-import { KEY_WORDS } from '../flow/key.js';
 import type { Megaflow } from './megaflow.js';
 
 export const DEFAULT_EMC_ENTRIES = 8192;
@@ -34,10 +41,7 @@ export class Emc<A = unknown> {
   deadEvictions = 0;
 
   private readonly slotMask: number;
-  private readonly keys: Uint32Array;
   private readonly hashes: Int32Array;
-  /** Per slot: index of the key's last nonzero word + 1. */
-  private readonly lens: Uint8Array;
   private readonly flows: (Megaflow<A> | null)[];
   private rng: number;
 
@@ -50,9 +54,7 @@ export class Emc<A = unknown> {
     this.slotMask = entries - 1;
     this.insertInvProb = opts.insertInvProb ?? 1;
     this.rng = (opts.seed ?? 0x9e3779b9) | 0 || 1;
-    this.keys = new Uint32Array(entries * KEY_WORDS);
     this.hashes = new Int32Array(entries);
-    this.lens = new Uint8Array(entries);
     this.flows = [];
     for (let i = 0; i < entries; i++) this.flows.push(null);
   }
@@ -63,18 +65,18 @@ export class Emc<A = unknown> {
    * (flow extraction knows the highest word it wrote), so only that prefix is
    * compared; an entry with a nonzero word beyond it cannot match.
    */
-  lookup(key: Uint32Array, hash: number, words: number = KEY_WORDS): Megaflow<A> | null {
+  lookup(key: Uint32Array, hash: number): Megaflow<A> | null {
     let s = hash & this.slotMask;
     for (let way = 0; way < 2; way++) {
       const f = this.flows[s];
-      if (f !== null && this.hashes[s] === hash && this.lens[s] <= words && this.sameKey(s, key, words)) {
+      if (f !== null && this.hashes[s] === hash) {
         if (f.dead) {
           this.flows[s] = null;
           this.deadEvictions++;
-          break;
+        } else if (f.subtable !== null ? f.subtable.matches(f, key) : f.matches(key)) {
+          this.hits++;
+          return f;
         }
-        this.hits++;
-        return f;
       }
       s = (hash >>> EMC_HASH_SHIFT) & this.slotMask;
     }
@@ -105,7 +107,7 @@ export class Emc<A = unknown> {
     let s = s0;
     for (let way = 0; way < 2; way++) {
       const f = this.flows[s];
-      if (f !== null && this.hashes[s] === hash && this.sameKey(s, key, KEY_WORDS)) {
+      if (f !== null && this.hashes[s] === hash && !f.dead && (f.subtable !== null ? f.subtable.matches(f, key) : f.matches(key))) {
         this.flows[s] = flow;
         return;
       }
@@ -121,14 +123,6 @@ export class Emc<A = unknown> {
     }
     this.flows[victim] = flow;
     this.hashes[victim] = hash;
-    const keys = this.keys;
-    const base = victim * KEY_WORDS;
-    let len = 0;
-    for (let i = 0; i < KEY_WORDS; i++) {
-      keys[base + i] = key[i];
-      if (key[i] !== 0) len = i + 1;
-    }
-    this.lens[victim] = len;
     this.inserts++;
   }
 
@@ -148,18 +142,4 @@ export class Emc<A = unknown> {
     this.hits = this.misses = this.inserts = this.deadEvictions = 0;
   }
 
-  /** Compare the first `words` words, four per step (xor/or, one branch per step). */
-  private sameKey(slot: number, key: Uint32Array, words: number): boolean {
-    const keys = this.keys;
-    const base = slot * KEY_WORDS;
-    let i = 0;
-    for (; i + 4 <= words; i += 4) {
-      const b = base + i;
-      if (((keys[b] ^ key[i]) | (keys[b + 1] ^ key[i + 1]) | (keys[b + 2] ^ key[i + 2]) | (keys[b + 3] ^ key[i + 3])) !== 0) {
-        return false;
-      }
-    }
-    for (; i < words; i++) if (keys[base + i] !== key[i]) return false;
-    return true;
-  }
 }

@@ -11,7 +11,6 @@
 // replaced, its flow removed, or the EMC flushed.
 
 import { hashKey } from '../flow/hash.js';
-import { KEY_WORDS } from '../flow/key.js';
 import { Classifier, type ClassifierOptions } from './classifier.js';
 import { DEFAULT_EMC_ENTRIES, Emc } from './emc.js';
 import { Megaflow } from './megaflow.js';
@@ -72,7 +71,7 @@ export class FlowCache<A = unknown> {
    * The flow for packet key `key`, or null (upcall). `hash` is the full-key
    * hash (hashKey(key, 0)); pass it when already computed. Allocation-free.
    */
-  lookup(key: Uint32Array, hash?: number, words: number = KEY_WORDS): Megaflow<A> | null {
+  lookup(key: Uint32Array, hash?: number): Megaflow<A> | null {
     const emc = this.emc;
     if (emc === null) {
       const f = this.classifier.lookup(key);
@@ -81,7 +80,7 @@ export class FlowCache<A = unknown> {
       return f;
     }
     const h = hash === undefined ? hashKey(key, 0) : hash;
-    let f = emc.lookup(key, h, words);
+    let f = emc.lookup(key, h);
     if (f !== null) {
       this.emcHits++;
       return f;

@@ -41,6 +41,21 @@ export class Subtable<A = unknown> {
   private slots: Int32Array;
   private slotFlow: (Megaflow<A> | null)[];
 
+  /**
+   * True when packet key `key` matches `flow` (a flow of this subtable):
+   * compares only the mask's nonzero words. The EMC verifies its hits this way.
+   */
+  matches(flow: Megaflow<A>, key: Uint32Array): boolean {
+    const words = this.words;
+    const mw = this.maskWords;
+    const fk = flow.key;
+    for (let j = 0; j < this.n; j++) {
+      const w = words[j];
+      if ((key[w] & mw[j]) !== (fk[w] | 0)) return false;
+    }
+    return true;
+  }
+
   /** `mask` is kept, not copied (the classifier passes a flow's own copy); never mutate it. */
   constructor(mask: Uint32Array) {
     const m = mask;

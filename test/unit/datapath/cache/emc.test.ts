@@ -14,17 +14,19 @@ const m = newKey();
 m[W_IN_PORT] = 0xffffffff;
 
 describe('Emc', () => {
-  it('hits only the exact key and counts hits and misses', () => {
+  it('hits only keys its megaflow matches, verified on the mask words; counts hits and misses', () => {
     const emc = new Emc<string>({ entries: 64 });
     const f = new Megaflow(pkt(1), m, 'f');
     const k = pkt(1, 5);
     emc.insert(k, hashKey(k, 0), f);
     expect(emc.lookup(k, hashKey(k, 0))).toBe(f);
     const other = pkt(1, 6);
-    expect(emc.lookup(other, hashKey(other, 0))).toBeNull();
-    // Same hash, different key: still a miss (full-key compare).
-    expect(emc.lookup(other, hashKey(k, 0))).toBeNull();
-    expect(emc.hits).toBe(1);
+    expect(emc.lookup(other, hashKey(other, 0))).toBeNull(); // other hash: other slot
+    // Same hash, a key the megaflow does not match (in_port 2): a miss.
+    expect(emc.lookup(pkt(2, 5), hashKey(k, 0))).toBeNull();
+    // Same hash, a key the megaflow matches (it ignores nw_src): its flow, which is the right answer.
+    expect(emc.lookup(other, hashKey(k, 0))).toBe(f);
+    expect(emc.hits).toBe(2);
     expect(emc.misses).toBe(2);
     expect(emc.count).toBe(1);
   });
