@@ -3,7 +3,8 @@
 # Settings come from the kernel command line (boot.sh writes them):
 #   tsvs.name=NAME  tsvs.ip=A.B.C.D/NN  tsvs.life=SECS (power off after SECS, default 240)
 # and the job from everything after " -- ", steps separated by " , ":
-#   ping IP [COUNT [INTERVAL]]  wait up to 60 s for IP, then ping: PING-RTT a/b/c, PING-OK or PING-FAIL r/n
+#   ping IP [COUNT [INTERVAL]]  wait up to 60 s for IP, then ping: PING-RTT min/avg/max, PING-TIMES t1 t2 ..
+#                               (ms, one per reply), PING-OK or PING-FAIL r/n
 #   serve                       TCP echo on port 7; a connection to port 9 ends the job (STOPPED)
 #   tcpecho IP                  one line through IP's port 7: ECHO-OK or ECHO-FAIL
 #   stop IP                     connect to IP's port 9
@@ -43,6 +44,7 @@ job_ping() {
   ping -c "${2:-5}" -i "${3:-1}" -W 2 "$1" > /tmp/ping.txt 2>&1
   got=$(sed -n 's/.*, \([0-9]*\) packets received.*/\1/p' /tmp/ping.txt)
   sed -n 's#^round-trip min/avg/max = \([^ ]*\) ms#PING-RTT \1#p' /tmp/ping.txt
+  echo "PING-TIMES $(sed -n 's/.* time=\([0-9.]*\) ms/\1/p' /tmp/ping.txt | tr '\n' ' ')"
   if [ "$got" = "${2:-5}" ]; then echo "PING-OK $got/${2:-5}"; return 0; fi
   echo "PING-FAIL ${got:-0}/${2:-5}"
   return 1

@@ -26,7 +26,16 @@ const quiet = (): void => undefined;
 let dir = '';
 const guests: QemuGuest[] = [];
 const datapaths: Datapath[] = [];
-const rtt: { tsvs?: number; bridge?: number } = {};
+interface Rtt {
+  min: number;
+  median: number;
+  avg: number;
+  max: number;
+  n: number;
+}
+const rtt: { tsvs?: Rtt; bridge?: Rtt } = {};
+const fmt = (r: Rtt | undefined): string =>
+  r === undefined ? 'not measured' : `min/median/avg/max ${r.min}/${r.median}/${r.avg.toFixed(3)}/${r.max} ms (${r.n} pings)`;
 
 function guest(opts: Omit<QemuGuestOptions, 'logFile'>): QemuGuest {
   const g = new QemuGuest({ ...opts, logFile: join(dir, `${opts.name}.log`) });
@@ -54,10 +63,14 @@ async function pingUntil(from: GuestPort, ip: string, timeoutMs: number): Promis
   throw new Error(`${from.name}: no answer from ${ip} within ${timeoutMs} ms`);
 }
 
-function rttAvg(g: QemuGuest): number {
-  const m = /^PING-RTT [\d.]+\/([\d.]+)\/[\d.]+/m.exec(g.output);
-  if (!m) throw new Error(`${g.opts.name}: no PING-RTT line`);
-  return Number(m[1]);
+/** The guest's per-reply ping times (PING-TIMES): the median resists TCG's scheduling spikes. */
+function rttOf(g: QemuGuest): Rtt {
+  const m = /^PING-TIMES ([\d. ]*)$/m.exec(g.output);
+  if (!m) throw new Error(`${g.opts.name}: no PING-TIMES line`);
+  const t = m[1].trim().split(/\s+/).map(Number).sort((x, y) => x - y);
+  const mid = t.length >> 1;
+  const median = t.length % 2 ? t[mid] : Math.round(((t[mid - 1] + t[mid]) / 2) * 1000) / 1000;
+  return { min: t[0], median, avg: t.reduce((x, y) => x + y, 0) / t.length, max: t[t.length - 1], n: t.length };
 }
 
 const PING_JOB = (peer: string): string => `ping ${peer} 30 0.2 , tcpecho ${peer} , stop ${peer}`;
@@ -73,7 +86,8 @@ describe.skipIf(missing !== null)('QEMU guests on stream and dgram ports', () =>
     await Promise.all(guests.map((g) => g.kill()));
     for (const dp of datapaths) await dp.stop();
     if (rtt.tsvs !== undefined || rtt.bridge !== undefined) {
-      console.log(`ping RTT avg between two QEMU guests: tsvs stream ports ${rtt.tsvs ?? '-'} ms, Linux bridge (tap) ${rtt.bridge ?? '-'} ms`);
+      console.log(`ping RTT between two QEMU guests\n  tsvs stream ports:   ${fmt(rtt.tsvs)}\n  Linux bridge (taps): ${fmt(rtt.bridge)}`);
+      if (rtt.tsvs && rtt.bridge) console.log(`  tsvs/bridge median ratio ${(rtt.tsvs.median / rtt.bridge.median).toFixed(2)}`);
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
@@ -88,7 +102,7 @@ describe.skipIf(missing !== null)('QEMU guests on stream and dgram ports', () =>
     expect(ga.output).toMatch(/^PING-OK 30\/30/m);
     expect(ga.output).toMatch(/^ECHO-OK/m);
     await gb.waitFor(/STOPPED B/, 10_000);
-    rtt.tsvs = rttAvg(ga);
+    rtt.tsvs = rttOf(ga);
     expect(a.stats.rxPackets).toBeGreaterThanOrEqual(32);
     expect(b.stats.txPackets).toBeGreaterThanOrEqual(32);
     expect(a.stats.rxErrors + b.stats.rxErrors).toBe(0);
@@ -111,7 +125,7 @@ describe.skipIf(missing !== null)('QEMU guests on stream and dgram ports', () =>
       const ga = guest({ name: 'BA', net: 'tap:tap0', netns: ns, ip: '10.0.0.1/24', mac: '52:54:00:00:01:01', job: PING_JOB('10.0.0.2') });
       await ga.waitFor(/JOB-DONE BA rc=\d+/, BOOT_MS + 60_000);
       expect(ga.output).toMatch(/^PING-OK 30\/30/m);
-      rtt.bridge = rttAvg(ga);
+      rtt.bridge = rttOf(ga);
       await gb.kill();
       await ga.kill();
     } finally {
