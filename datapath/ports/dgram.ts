@@ -115,7 +115,10 @@ export class DgramPort implements Port {
     if (this.sock !== null) return;
     const s = dgram.createSocket({ type: 'udp4' });
     await new Promise<void>((resolve, reject) => {
-      const fail = (e: Error): void => reject(new DpifError('EADDRINUSE', `${this.name}: cannot bind ${this.local.host}:${this.local.port}: ${e.message}`));
+      const fail = (e: Error): void => {
+        s.close();
+        reject(new DpifError('EADDRINUSE', `${this.name}: cannot bind ${this.local.host}:${this.local.port}: ${e.message}`));
+      };
       s.once('error', fail);
       s.bind(this.local.port, this.local.host, () => {
         s.off('error', fail);

@@ -151,21 +151,28 @@ export class StreamPort implements Port {
       this.connect();
       return;
     }
-    await removeStaleSocket(this.name, this.path);
     const server = net.createServer({ pauseOnConnect: false }, (s) => this.accept(s));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      const fail = (e: Error): void => reject(new DpifError('EADDRINUSE', `${this.name}: cannot listen on ${this.path}: ${e.message}`));
-      server.once('error', fail);
-      server.listen(this.path, () => {
-        server.off('error', fail);
-        resolve();
+    try {
+      await removeStaleSocket(this.name, this.path);
+      await new Promise<void>((resolve, reject) => {
+        const fail = (e: Error): void => reject(new DpifError('EADDRINUSE', `${this.name}: cannot listen on ${this.path}: ${e.message}`));
+        server.once('error', fail);
+        server.listen(this.path, () => {
+          server.off('error', fail);
+          resolve();
+        });
       });
-    });
+      // Between bind and chmod the socket has the umask's mode; chmod closes that window before QEMU is told the path.
+      await chmod(this.path, 0o600);
+    } catch (e) {
+      this.stopped = true;
+      this.sink = null;
+      server.close();
+      throw e;
+    }
+    this.server = server;
     this.listening = true;
     server.on('error', (e) => this.log(`${this.name}: listener error on ${this.path}: ${e.message}`));
-    // Between bind and chmod the socket has the umask's mode; chmod closes that window before QEMU is told the path.
-    await chmod(this.path, 0o600);
   }
 
   async stop(): Promise<void> {

@@ -111,6 +111,13 @@ describe('DgramPort', () => {
     expect(again.address().port).toBe(local);
   });
 
+  it('a local port already in use fails start with EADDRINUSE', async () => {
+    const taken = await udpSocket();
+    const port = new DgramPort('d2', { local: `127.0.0.1:${taken.address().port}`, remote: '127.0.0.1:9' });
+    await expect(port.start(new RecordingSink())).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(port.carrier).toBe(false);
+  });
+
   it('parses HOST:PORT and refuses unix paths with ENOTSUP', () => {
     expect(parseUdpEndpoint('d', 'local', '127.0.0.1:4000')).toEqual({ host: '127.0.0.1', port: 4000 });
     expect(() => parseUdpEndpoint('d', 'local', '/tmp/x.sock')).toThrow(expect.objectContaining({ code: 'ENOTSUP' }));

@@ -254,6 +254,13 @@ describe('StreamPort (server role)', () => {
     await expect(p2.start(new RecordingSink())).rejects.toMatchObject({ code: 'EEXIST' });
   });
 
+  it('a listen that fails leaves the port stopped and startable', async () => {
+    const { port } = newPort({ path: join(dir, 'no-such-dir', 's.sock') });
+    await expect(port.start(new RecordingSink())).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(port.carrier).toBe(false);
+    await port.stop();
+  });
+
   it('rejects bad options with stable codes', () => {
     expect(() => new StreamPort('x', { path: '' })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     expect(() => new StreamPort('x', { path: '/tmp/' + 'a'.repeat(120) })).toThrow(/107 bytes/);
