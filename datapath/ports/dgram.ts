@@ -107,6 +107,18 @@ export class DgramPort implements Port {
     return new DgramPort(name, { ...extra, local: options.local ?? '', remote: options.remote ?? '', mac: options.mac ?? extra.mac });
   }
 
+  /** State for appctl/metrics (JSON-able). */
+  status(): { type: string; local: string; remote: string; carrier: boolean; strangers: number; txInFlight: number } {
+    return {
+      type: this.type,
+      local: `${this.local.host}:${this.local.port}`,
+      remote: `${this.remote.host}:${this.remote.port}`,
+      carrier: this.carrier,
+      strangers: this.strangers,
+      txInFlight: this.slots.length - this.freeCount,
+    };
+  }
+
   get carrier(): boolean {
     return this.sock !== null;
   }

@@ -138,6 +138,21 @@ export class StreamPort implements Port {
     return new StreamPort(name, { ...extra, path: options.path ?? '', role, mac: options.mac ?? extra.mac });
   }
 
+  /** State for appctl/metrics (JSON-able). */
+  status(): { type: string; role: StreamRole; path: string; carrier: boolean; connections: number; replaced: number; connectFailures: number; nextBackoffMs: number; txQueuedBytes: number } {
+    return {
+      type: this.type,
+      role: this.role,
+      path: this.path,
+      carrier: this.carrier,
+      connections: this.connections,
+      replaced: this.replaced,
+      connectFailures: this.connectFailures,
+      nextBackoffMs: this.backoffMs,
+      txQueuedBytes: this.txLen,
+    };
+  }
+
   /** A QEMU peer is connected. */
   get carrier(): boolean {
     return this.sock !== null;

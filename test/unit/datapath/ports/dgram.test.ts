@@ -80,6 +80,7 @@ describe('DgramPort', () => {
     await waitFor(() => sink.frames.length === 1 && port.strangers === 1);
     expect(sink.frames).toEqual([patternFrame(60, 2)]);
     expect(port.stats.rxErrors).toBe(1);
+    expect(port.status()).toMatchObject({ type: 'dgram', local: `127.0.0.1:${local}`, carrier: true, strangers: 1, txInFlight: 0 });
   });
 
   it('bounds the transmit ring: frames beyond its slots are dropped; slots come back after sending', async () => {

@@ -167,6 +167,7 @@ describe('StreamPort (server role)', () => {
     await closed;
     expect(port.replaced).toBe(1);
     expect(port.connections).toBe(2);
+    expect(port.status()).toMatchObject({ type: 'stream', role: 'server', carrier: true, connections: 2, replaced: 1 });
     peer2.write(streamRecord(patternFrame(60, 9)));
     await waitFor(() => sink.frames.length === 1);
     expect(port.carrier).toBe(true);
