@@ -1,0 +1,41 @@
+// Regenerates test/fixtures/ofctl-syntax-ovs.json from the real ovs-ofctl:
+// for every case in ofctl-syntax-cases.ts, the bytes OVS encodes (or its
+// error) and how it prints them.
+// Usage: npx vite-node test/interop/tools/gen-ofctl-syntax.ts
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { OfctlEndpoint, ovsOfpPrint, ovsParseFlow, ovsParseGroup } from '../../helpers/ofctl-oracle.js';
+import * as C from './ofctl-syntax-cases.js';
+
+async function main(): Promise<void> {
+  const ep = new OfctlEndpoint();
+  await ep.start();
+  try {
+    const flows: unknown[] = [];
+    for (const text of [...C.GOOD_ADD_FLOWS, ...C.BAD_ADD_FLOWS]) {
+      const r = ovsParseFlow(text);
+      flows.push({ cmd: 'add', strict: false, text, ...r });
+    }
+    for (const c of [...C.GOOD_MOD_DEL_FLOWS, ...C.BAD_MOD_DEL_FLOWS]) {
+      const r = await ep.run(c.cmd === 'modify' ? 'mod-flows' : 'del-flows', c.text, c.strict ? ['--strict'] : []);
+      const hex = r.hex[0];
+      flows.push(r.ok && hex ? { ...c, ok: true, hex, print: ovsOfpPrint(hex) } : { ...c, ok: false, error: r.error ?? 'nothing sent' });
+    }
+    const groups: unknown[] = [];
+    for (const text of [...C.GOOD_GROUPS, ...C.BAD_GROUPS]) groups.push({ text, ...ovsParseGroup(text) });
+    const meters: unknown[] = [];
+    for (const text of [...C.GOOD_METERS, ...C.BAD_METERS]) {
+      const r = await ep.run('add-meter', text);
+      const hex = r.hex[0];
+      meters.push(r.ok && hex ? { text, ok: true, hex, print: ovsOfpPrint(hex) } : { text, ok: false, error: r.error ?? 'nothing sent' });
+    }
+    const version = execFileSync('ovs-ofctl', ['--version'], { encoding: 'utf8' }).split('\n')[0];
+    const out = { generatedBy: 'test/interop/tools/gen-ofctl-syntax.ts', ovsVersion: version, flows, groups, meters };
+    writeFileSync(new URL('../../fixtures/ofctl-syntax-ovs.json', import.meta.url), JSON.stringify(out, null, 1) + '\n');
+    console.log(`flows ${flows.length}, groups ${groups.length}, meters ${meters.length}`);
+  } finally {
+    await ep.stop();
+  }
+}
+
+await main();
