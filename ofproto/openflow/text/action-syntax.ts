@@ -363,14 +363,19 @@ class Encoder {
   /** Set when an action does not fit the match (OVS: usable only in OpenFlow 1.0). */
   inconsistent: KeyValue | undefined;
 
-  constructor(readonly tableId: number) {}
+  constructor(
+    readonly tableId: number,
+    /** Skip the checks against the match (group buckets: OVS has no match to check them with). */
+    readonly unchecked = false,
+  ) {}
 
-  private fail(kv: KeyValue, code: string): never {
+  private fail(kv: KeyValue, code: string): void {
+    if (this.unchecked && code === 'OFPBAC_MATCH_INCONSISTENT') return;
     throw err(kv, `actions are invalid with specified match (${code})`);
   }
 
   private mark(kv: KeyValue): void {
-    this.inconsistent ??= kv;
+    if (!this.unchecked) this.inconsistent ??= kv;
   }
 
   actions(list: readonly Located[], s: FlowState): Action[] {
@@ -509,6 +514,8 @@ export interface ParseActionsOptions {
   tableId?: number;
   /** Offset of `text` in a larger string, so error columns point into that. */
   base?: number;
+  /** Do not check actions against the match (as OVS does for group buckets). */
+  unchecked?: boolean;
 }
 
 /**
@@ -530,7 +537,7 @@ export function parseInstructions(text: string, opts: ParseActionsOptions = {}):
 /** Parses a plain action list (group buckets, packet-out): no instructions allowed. */
 export function parseActionList(text: string, opts: ParseActionsOptions = {}): Action[] {
   const list = parseList(text, opts.base ?? 0, false);
-  const enc = new Encoder(opts.tableId ?? 255);
+  const enc = new Encoder(opts.tableId ?? 255, opts.unchecked === true);
   const out = enc.actions(list, stateOf(opts.match ?? new FlowMatch()));
   if (enc.inconsistent) {
     const kv = enc.inconsistent;

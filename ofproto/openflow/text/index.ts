@@ -6,3 +6,5 @@ export { formatPort, parsePort, formatIpv6, formatMac } from './field-values.js'
 export { FlowMatch, formatFlowMatch, matchToOxm, oxmToMatch } from './match-syntax.js';
 export * from './action-syntax.js';
 export * from './flow-syntax.js';
+export * from './group-syntax.js';
+export * from './meter-syntax.js';
