@@ -8,3 +8,4 @@ export * from './action-syntax.js';
 export * from './flow-syntax.js';
 export * from './group-syntax.js';
 export * from './meter-syntax.js';
+export * from './message-format.js';
