@@ -163,3 +163,45 @@ function reply(m: OfpMessage): OfpMessage | undefined {
       return undefined;
   }
 }
+
+/**
+ * A FLOW stats reply (hex) holding the flow of an encoded FLOW_MOD, with
+ * counters and durations derived from `n`; undefined if the codec cannot
+ * decode the FLOW_MOD.
+ */
+export function flowStatsReplyFor(flowModHex: string, n: number): string | undefined {
+  let m: OfpMessage;
+  try {
+    m = decodeMessage(Buffer.from(flowModHex, 'hex'));
+  } catch {
+    return undefined;
+  }
+  if (m.type !== OFPT.FLOW_MOD) return undefined;
+  const nsecs = [0, 1000000, 380000000, 123456789, 500];
+  const reply: OfpMessage = {
+    type: OFPT.MULTIPART_REPLY,
+    version: 4,
+    xid: 2,
+    flags: 0,
+    body: {
+      mpType: OFPMP.FLOW,
+      flows: [
+        {
+          tableId: m.tableId,
+          durationSec: n % 7 === 0 ? 0 : n * 3,
+          durationNsec: nsecs[n % nsecs.length]!,
+          priority: m.priority,
+          idleTimeout: m.idleTimeout,
+          hardTimeout: m.hardTimeout,
+          flags: m.flags,
+          cookie: m.cookie,
+          packetCount: BigInt(n * 5),
+          byteCount: BigInt(n * 321),
+          match: m.match,
+          instructions: m.instructions,
+        },
+      ],
+    },
+  };
+  return encodeMessage(reply).toString('hex');
+}

@@ -4,9 +4,10 @@
 // rejections must agree. A sample of add-flow runs also shows that
 // `parse-flow`'s hex dump is exactly what add-flow puts on the wire.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, OFPT } from '../../ofproto/openflow/index.js';
+import { decodeMessage, encodeMessage, OFPMP, OFPT } from '../../ofproto/openflow/index.js';
 import {
   formatFlowMod,
+  formatFlowStats,
   formatGroupMod,
   formatMeterMod,
   OfctlSyntaxError,
@@ -14,7 +15,7 @@ import {
   parseGroupMod,
   parseMeterMod,
 } from '../../ofproto/openflow/text/index.js';
-import { hasOvsOfctl, OfctlEndpoint, ovsOfpPrint, ovsParseFlow, ovsParseGroup } from '../helpers/ofctl-oracle.js';
+import { flowStatsReplyFor, hasOvsOfctl, OfctlEndpoint, ovsOfpPrint, ovsParseFlow, ovsParseGroup } from '../helpers/ofctl-oracle.js';
 import * as C from './tools/ofctl-syntax-cases.js';
 
 const ovs = hasOvsOfctl();
@@ -65,6 +66,14 @@ describe.skipIf(!ovs)('ovs-ofctl text syntax, live', () => {
       const m = tryDecode(o.hex!);
       if (m?.type === OFPT.FLOW_MOD && !o.print!.startsWith('***') && formatFlowMod(m) !== o.print) {
         mismatches.push(`print ${text}\n  ours ${formatFlowMod(m)}\n  ovs  ${o.print}`);
+      }
+      // And as dump-flows shows it, from a FLOW stats reply holding the flow.
+      const reply = flowStatsReplyFor(o.hex!, mismatches.length + text.length);
+      const r = reply ? tryDecode(reply) : undefined;
+      if (reply && r?.type === OFPT.MULTIPART_REPLY && r.body.mpType === OFPMP.FLOW) {
+        const ours = ` ${formatFlowStats(r.body.flows[0]!)}`;
+        const theirs = ovsOfpPrint(reply);
+        if (ours !== theirs && !theirs.includes('***decode error')) mismatches.push(`dump-flows ${text}\n  ours ${ours}\n  ovs  ${theirs}`);
       }
     }
     expect(mismatches).toEqual([]);

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { OfctlEndpoint, ovsOfpPrint, ovsParseFlow, ovsParseGroup } from '../../helpers/ofctl-oracle.js';
+import { flowStatsReplyFor } from '../../helpers/ofctl-oracle.js';
 import * as C from './ofctl-syntax-cases.js';
 
 async function main(): Promise<void> {
@@ -14,7 +15,11 @@ async function main(): Promise<void> {
     const flows: unknown[] = [];
     for (const text of [...C.GOOD_ADD_FLOWS, ...C.BAD_ADD_FLOWS]) {
       const r = ovsParseFlow(text);
-      flows.push({ cmd: 'add', strict: false, text, ...r });
+      // The same flow as a switch would report it in dump-flows: a FLOW stats
+      // reply built from OVS's FLOW_MOD, and how ovs-ofctl prints that reply.
+      const reply = r.ok ? flowStatsReplyFor(r.hex!, flows.length) : undefined;
+      const stats = reply ? { statsHex: reply, statsPrint: ovsOfpPrint(reply) } : {};
+      flows.push({ cmd: 'add', strict: false, text, ...r, ...stats });
     }
     for (const c of [...C.GOOD_MOD_DEL_FLOWS, ...C.BAD_MOD_DEL_FLOWS]) {
       const r = await ep.run(c.cmd === 'modify' ? 'mod-flows' : 'del-flows', c.text, c.strict ? ['--strict'] : []);

@@ -4,8 +4,8 @@
 // bytes must equal ovs-ofctl's, and what ovs-ofctl rejects we reject.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, OFPT } from '../../../../../ofproto/openflow/index.js';
-import { formatFlowMod, OfctlSyntaxError, parseFlowMod } from '../../../../../ofproto/openflow/text/index.js';
+import { decodeMessage, encodeMessage, OFPMP, OFPT } from '../../../../../ofproto/openflow/index.js';
+import { formatFlowMod, formatFlowStats, OfctlSyntaxError, parseFlowMod } from '../../../../../ofproto/openflow/text/index.js';
 
 interface FlowCase {
   cmd: 'add' | 'modify' | 'delete';
@@ -15,6 +15,8 @@ interface FlowCase {
   hex?: string;
   print?: string;
   error?: string;
+  statsHex?: string;
+  statsPrint?: string;
 }
 
 const fixture = JSON.parse(readFileSync(new URL('../../../../fixtures/ofctl-syntax-ovs.json', import.meta.url), 'utf8')) as { flows: FlowCase[] };
@@ -58,6 +60,14 @@ describe('flow syntax vs ovs-ofctl', () => {
     }
     if (m.type !== OFPT.FLOW_MOD) throw new Error('not a flow mod');
     expect(formatFlowMod(m)).toBe(c.print);
+  });
+
+  const withStats = good.filter((c) => c.statsHex && !c.statsPrint!.includes('***decode error'));
+  it('has dump-flows printouts for most flows', () => expect(withStats.length).toBeGreaterThan(400));
+  it.each(withStats.map((c) => [label(c), c] as const))('prints %s as a dump-flows entry like OVS', (_l, c) => {
+    const m = decodeMessage(Buffer.from(c.statsHex!, 'hex'));
+    if (m.type !== OFPT.MULTIPART_REPLY || m.body.mpType !== OFPMP.FLOW) throw new Error('not a flow stats reply');
+    expect(m.body.flows.map((f) => ` ${formatFlowStats(f)}`).join('\n')).toBe(c.statsPrint);
   });
 
   it.each(bad.map((c) => [label(c), c] as const))('rejects %s', (_l, c) => {
