@@ -81,7 +81,7 @@ export class OfctlEndpoint {
   readonly path = join(this.dir, 'sw.sock');
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  /** Messages of interest (FLOW_MOD, GROUP_MOD, METER_MOD), in arrival order. */
+  /** Messages of interest (FLOW_MOD, GROUP_MOD, METER_MOD, FLOW/AGGREGATE requests), in arrival order. */
   readonly mods: Buffer[] = [];
 
   async start(): Promise<void> {
@@ -94,7 +94,9 @@ export class OfctlEndpoint {
       sock.on('data', (chunk) => {
         for (const bytes of framer.push(chunk)) {
           const type = bytes[1];
-          if (type === OFPT.FLOW_MOD || type === OFPT.GROUP_MOD || type === OFPT.METER_MOD) this.mods.push(Buffer.from(bytes));
+          const mpType = bytes.length >= 10 ? bytes.readUInt16BE(8) : -1;
+          const flowDump = type === OFPT.MULTIPART_REQUEST && (mpType === OFPMP.FLOW || mpType === OFPMP.AGGREGATE);
+          if (type === OFPT.FLOW_MOD || type === OFPT.GROUP_MOD || type === OFPT.METER_MOD || flowDump) this.mods.push(Buffer.from(bytes));
           let m: OfpMessage;
           try {
             m = decodeMessage(Buffer.from(bytes));
@@ -151,6 +153,10 @@ function reply(m: OfpMessage): OfpMessage | undefined {
       return { type: OFPT.ECHO_REPLY, ...base, data: m.data };
     case OFPT.MULTIPART_REQUEST:
       if (m.body.mpType === OFPMP.PORT_DESC) return { type: OFPT.MULTIPART_REPLY, ...base, flags: 0, body: { mpType: OFPMP.PORT_DESC, ports: [] } };
+      if (m.body.mpType === OFPMP.FLOW) return { type: OFPT.MULTIPART_REPLY, ...base, flags: 0, body: { mpType: OFPMP.FLOW, flows: [] } };
+      if (m.body.mpType === OFPMP.AGGREGATE) {
+        return { type: OFPT.MULTIPART_REPLY, ...base, flags: 0, body: { mpType: OFPMP.AGGREGATE, packetCount: 0n, byteCount: 0n, flowCount: 0 } };
+      }
       if (m.body.mpType === OFPMP.TABLE_FEATURES) {
         // One unnamed table is enough for ovs-ofctl's table-name lookup.
         const table = { tableId: 0, name: '', metadataMatch: ~0n & 0xffffffffffffffffn, metadataWrite: 0xffffffffffffffffn, config: 0, maxEntries: 1000, properties: REQUIRED_PROPS };

@@ -12,6 +12,7 @@ import {
   formatMeterMod,
   OfctlSyntaxError,
   parseFlowMod,
+  parseFlowStatsRequest,
   parseGroupMod,
   parseMeterMod,
 } from '../../ofproto/openflow/text/index.js';
@@ -92,6 +93,22 @@ describe.skipIf(!ovs)('ovs-ofctl text syntax, live', () => {
       if (ours !== r.hex[0]) mismatches.push(`bytes ${c.cmd} ${c.text}\n  ours ${ours}\n  ovs  ${r.hex[0]}`);
       const m = tryDecode(r.hex[0]!);
       if (m?.type === OFPT.FLOW_MOD && formatFlowMod(m) !== ovsOfpPrint(r.hex[0]!)) mismatches.push(`print ${c.text}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('dump-flows / dump-aggregate filters: same request bytes', async () => {
+    const mismatches: string[] = [];
+    for (const text of C.DUMP_FILTERS) {
+      for (const aggregate of [false, true]) {
+        const r = await ep.run(aggregate ? 'dump-aggregate' : 'dump-flows', text);
+        if (!r.ok) {
+          if (!rejects(() => parseFlowStatsRequest(text, { aggregate }))) mismatches.push(`accepted ${text} (ovs: ${r.error})`);
+          continue;
+        }
+        const ours = encodeMessage(parseFlowStatsRequest(text, { aggregate })).toString('hex');
+        if (ours !== r.hex[0]) mismatches.push(`bytes ${aggregate ? 'dump-aggregate' : 'dump-flows'} ${text}\n  ours ${ours}\n  ovs  ${r.hex[0]}`);
+      }
     }
     expect(mismatches).toEqual([]);
   });

@@ -2,9 +2,9 @@
 // parsed into the FLOW_MOD `ovs-ofctl -O OpenFlow13` would send for add-flow,
 // mod-flows and del-flows (--strict), and flow entries printed the way
 // dump-flows and ofp-print show them (OVS lib/ofp-flow.c).
-import { OFP13_VERSION, OFP_NO_BUFFER, OFPFC, OFPFF, OFPG, OFPP, OFPT } from '../constants.js';
+import { OFP13_VERSION, OFP_NO_BUFFER, OFPFC, OFPFF, OFPG, OFPMP, OFPP, OFPT } from '../constants.js';
 import type { FlowModMsg } from '../flow-mod.js';
-import type { FlowStats } from '../multipart.js';
+import type { FlowStats, MultipartRequestMsg } from '../multipart.js';
 import type { Match } from '../match.js';
 import type { Instruction } from '../instructions.js';
 import { formatInstructions, parseInstructions } from './action-syntax.js';
@@ -24,7 +24,8 @@ import {
 } from './match-syntax.js';
 import { OfctlSyntaxError } from './syntax-error.js';
 
-export type FlowCommand = 'add' | 'modify' | 'delete';
+/** 'dump' is the filter of dump-flows / dump-aggregate (OVS's command -1). */
+export type FlowCommand = 'add' | 'modify' | 'delete' | 'dump';
 
 export interface ParseFlowOptions {
   /** add-flow (default), mod-flows or del-flows. */
@@ -122,7 +123,7 @@ export function parseFlowMod(text: string, opts: ParseFlowOptions = {}): FlowMod
   const strict = opts.strict === true;
   const isAdd = cmd === 'add';
   const isMod = cmd === 'modify';
-  const isDel = cmd === 'delete';
+  const isDel = cmd === 'delete' || cmd === 'dump';
   const allowActions = isAdd || isMod;
   const allowTimeouts = isAdd || isMod;
   const allowFlags = isAdd || isMod;
@@ -251,6 +252,23 @@ export function parseFlowMod(text: string, opts: ParseFlowOptions = {}): FlowMod
     flags,
     match: matchToOxm(fm),
     instructions,
+  };
+}
+
+/**
+ * Parses the FLOW argument of dump-flows / dump-aggregate into the OpenFlow
+ * 1.3 multipart request ovs-ofctl sends (match, table, out_port/out_group,
+ * cookie/mask). Throws OfctlSyntaxError.
+ */
+export function parseFlowStatsRequest(text: string, opts: { aggregate?: boolean; xid?: number } = {}): MultipartRequestMsg {
+  const fm = parseFlowMod(text, { command: 'dump' });
+  const mpType = opts.aggregate === true ? OFPMP.AGGREGATE : OFPMP.FLOW;
+  return {
+    type: OFPT.MULTIPART_REQUEST,
+    version: OFP13_VERSION,
+    xid: opts.xid ?? 0,
+    flags: 0,
+    body: { mpType, tableId: fm.tableId, outPort: fm.outPort, outGroup: fm.outGroup, cookie: fm.cookie, cookieMask: fm.cookieMask, match: fm.match },
   };
 }
 

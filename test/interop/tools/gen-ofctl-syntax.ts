@@ -26,6 +26,14 @@ async function main(): Promise<void> {
       const hex = r.hex[0];
       flows.push(r.ok && hex ? { ...c, ok: true, hex, print: ovsOfpPrint(hex) } : { ...c, ok: false, error: r.error ?? 'nothing sent' });
     }
+    const dumps: unknown[] = [];
+    for (const text of C.DUMP_FILTERS) {
+      for (const aggregate of [false, true]) {
+        const r = await ep.run(aggregate ? 'dump-aggregate' : 'dump-flows', text);
+        const hex = r.hex[0];
+        dumps.push(r.ok && hex ? { text, aggregate, ok: true, hex } : { text, aggregate, ok: false, error: r.error ?? 'nothing sent' });
+      }
+    }
     const groups: unknown[] = [];
     for (const text of [...C.GOOD_GROUPS, ...C.BAD_GROUPS]) groups.push({ text, ...ovsParseGroup(text) });
     const meters: unknown[] = [];
@@ -35,9 +43,9 @@ async function main(): Promise<void> {
       meters.push(r.ok && hex ? { text, ok: true, hex, print: ovsOfpPrint(hex) } : { text, ok: false, error: r.error ?? 'nothing sent' });
     }
     const version = execFileSync('ovs-ofctl', ['--version'], { encoding: 'utf8' }).split('\n')[0];
-    const out = { generatedBy: 'test/interop/tools/gen-ofctl-syntax.ts', ovsVersion: version, flows, groups, meters };
+    const out = { generatedBy: 'test/interop/tools/gen-ofctl-syntax.ts', ovsVersion: version, flows, dumps, groups, meters };
     writeFileSync(new URL('../../fixtures/ofctl-syntax-ovs.json', import.meta.url), JSON.stringify(out, null, 1) + '\n');
-    console.log(`flows ${flows.length}, groups ${groups.length}, meters ${meters.length}`);
+    console.log(`flows ${flows.length}, dumps ${dumps.length}, groups ${groups.length}, meters ${meters.length}`);
   } finally {
     await ep.stop();
   }

@@ -535,3 +535,21 @@ export const BAD_METERS: string[] = [
   'meter=1,foo,band=type=drop,rate=1',
   'meter=1,kbps,pktps,band=type=drop,rate=1',
 ];
+
+/** FLOW arguments of dump-flows / dump-aggregate. */
+export const DUMP_FILTERS: string[] = [
+  '',
+  'table=1',
+  'in_port=1',
+  'tcp,tp_dst=80',
+  'out_port=2',
+  'out_port=LOCAL,table=0',
+  'out_group=3',
+  'cookie=0x5/0xff',
+  'cookie=0x1234/-1,ip,nw_dst=10.0.0.0/8',
+  'priority=5',
+  'dl_vlan=5,dl_src=00:11:22:33:44:55/ff:ff:ff:00:00:00',
+  'cookie=0x5',
+  'actions=drop',
+  'foo=1',
+];

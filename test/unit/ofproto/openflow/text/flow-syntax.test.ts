@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, OFPMP, OFPT } from '../../../../../ofproto/openflow/index.js';
-import { formatFlowMod, formatFlowStats, OfctlSyntaxError, parseFlowMod } from '../../../../../ofproto/openflow/text/index.js';
+import { formatFlowMod, formatFlowStats, OfctlSyntaxError, parseFlowMod, parseFlowStatsRequest } from '../../../../../ofproto/openflow/text/index.js';
 
 interface FlowCase {
   cmd: 'add' | 'modify' | 'delete';
@@ -79,5 +79,18 @@ describe('flow syntax vs ovs-ofctl', () => {
     }
     expect(thrown, `OVS says: ${c.error}`).toBeInstanceOf(OfctlSyntaxError);
     expect((thrown as OfctlSyntaxError).code).toBe('ERR_OFCTL_SYNTAX');
+  });
+});
+
+describe('dump-flows / dump-aggregate filters vs ovs-ofctl', () => {
+  const dumps = (JSON.parse(readFileSync(new URL('../../../../fixtures/ofctl-syntax-ovs.json', import.meta.url), 'utf8')) as {
+    dumps: Array<{ text: string; aggregate: boolean; ok: boolean; hex?: string; error?: string }>;
+  }).dumps;
+  it.each(dumps.map((c) => [`${c.aggregate ? 'dump-aggregate' : 'dump-flows'} ${JSON.stringify(c.text)}`, c] as const))('%s', (_l, c) => {
+    if (c.ok) {
+      expect(encodeMessage(parseFlowStatsRequest(c.text, { aggregate: c.aggregate, xid: 0 })).toString('hex')).toBe(c.hex);
+    } else {
+      expect(() => parseFlowStatsRequest(c.text, { aggregate: c.aggregate }), c.error).toThrow(OfctlSyntaxError);
+    }
   });
 });
