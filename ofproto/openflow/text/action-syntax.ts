@@ -614,10 +614,25 @@ export function formatActions(list: readonly Action[]): string {
   return list.length === 0 ? 'drop' : list.map(formatAction).join(',');
 }
 
-/** An OpenFlow 1.3 instruction list as the text after `actions=` (ofpacts_format). */
+/** Where OVS puts each instruction when it decodes a list: meter, apply, clear, write, metadata, goto. */
+const PRINT_ORDER: Readonly<Record<number, number>> = {
+  [OFPIT.METER]: 0,
+  [OFPIT.APPLY_ACTIONS]: 1,
+  [OFPIT.CLEAR_ACTIONS]: 2,
+  [OFPIT.WRITE_ACTIONS]: 3,
+  [OFPIT.WRITE_METADATA]: 4,
+  [OFPIT.GOTO_TABLE]: 5,
+  [OFPIT.EXPERIMENTER]: 6,
+};
+
+/**
+ * An OpenFlow 1.3 instruction list as the text after `actions=`
+ * (ofpacts_format), in OVS's canonical order whatever the wire order.
+ */
 export function formatInstructions(list: readonly Instruction[]): string {
   const parts: string[] = [];
-  for (const i of list) {
+  const sorted = [...list].sort((a, b) => (PRINT_ORDER[a.type] ?? 7) - (PRINT_ORDER[b.type] ?? 7));
+  for (const i of sorted) {
     switch (i.type) {
       case OFPIT.METER:
         parts.push(`meter:${i.meterId}`);

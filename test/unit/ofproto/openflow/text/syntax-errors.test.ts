@@ -93,3 +93,13 @@ describe('fuzzed input never throws anything but OfctlSyntaxError', () => {
     expect(parsed).toBeGreaterThan(1000);
   });
 });
+
+describe('printing details', () => {
+  it('prints instructions in OVS order whatever their wire order (as ofp-print does)', async () => {
+    const { formatFlowMod } = await import('../../../../../ofproto/openflow/text/index.js');
+    const m = parseFlowMod('actions=meter:1,output:1,clear_actions,write_actions(output:2),write_metadata:0x1,goto_table:5');
+    m.instructions.reverse();
+    // ovs-ofctl ofp-print of these bytes says exactly this.
+    expect(formatFlowMod(m)).toBe('ADD actions=meter:1,output:1,clear_actions,write_actions(output:2),write_metadata:0x1,goto_table:5');
+  });
+});
