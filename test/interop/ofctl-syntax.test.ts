@@ -121,7 +121,7 @@ describe.skipIf(!ovs)('ovs-ofctl text syntax, live', () => {
     }
   });
 
-  it('groups: same bytes, same print, same rejections', () => {
+  it('groups: same bytes, same print, same rejections', async () => {
     const mismatches: string[] = [];
     for (const text of [...C.GOOD_GROUPS, ...C.BAD_GROUPS]) {
       const o = ovsParseGroup(text);
@@ -133,6 +133,17 @@ describe.skipIf(!ovs)('ovs-ofctl text syntax, live', () => {
       if (ours !== o.hex) mismatches.push(`bytes ${text}`);
       const m = tryDecode(o.hex!);
       if (m?.type === OFPT.GROUP_MOD && formatGroupMod(m) !== o.print) mismatches.push(`print ${text}`);
+    }
+    for (const c of C.GROUP_MOD_DEL) {
+      const r = await ep.run(c.cmd === 'modify' ? 'mod-group' : 'del-groups', c.text);
+      if (!r.ok) {
+        if (!rejects(() => parseGroupMod(c.text, { command: c.cmd }))) mismatches.push(`accepted ${c.cmd} ${c.text}`);
+        continue;
+      }
+      const ours = encodeMessage(parseGroupMod(c.text, { command: c.cmd })).toString('hex');
+      if (ours !== r.hex[0]) mismatches.push(`bytes ${c.cmd} ${c.text}`);
+      const m = tryDecode(r.hex[0]!);
+      if (m?.type === OFPT.GROUP_MOD && formatGroupMod(m) !== ovsOfpPrint(r.hex[0]!).replace(/^\n?\s*/, '')) mismatches.push(`print ${c.text}`);
     }
     expect(mismatches).toEqual([]);
   });
@@ -150,6 +161,17 @@ describe.skipIf(!ovs)('ovs-ofctl text syntax, live', () => {
       const m = tryDecode(r.hex[0]!);
       const printed = ovsOfpPrint(r.hex[0]!);
       if (m?.type === OFPT.METER_MOD && !printed.includes('***decode error') && formatMeterMod(m) !== printed) mismatches.push(`print ${text}`);
+    }
+    for (const c of C.METER_MOD_DEL) {
+      const r = await ep.run(c.cmd === 'modify' ? 'mod-meter' : 'del-meters', c.text);
+      if (!r.ok) {
+        if (!rejects(() => parseMeterMod(c.text, { command: c.cmd }))) mismatches.push(`accepted ${c.cmd} ${c.text}`);
+        continue;
+      }
+      const ours = encodeMessage(parseMeterMod(c.text, { command: c.cmd })).toString('hex');
+      if (ours !== r.hex[0]) mismatches.push(`bytes ${c.cmd} ${c.text}`);
+      const m = tryDecode(r.hex[0]!);
+      if (m?.type === OFPT.METER_MOD && formatMeterMod(m) !== ovsOfpPrint(r.hex[0]!)) mismatches.push(`print ${c.cmd} ${c.text}`);
     }
     expect(mismatches).toEqual([]);
   });

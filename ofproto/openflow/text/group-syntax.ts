@@ -126,8 +126,7 @@ export function formatBucket(b: Bucket, groupType: number): string {
 
 /** A group as dump-groups prints it (without the leading space): "group_id=1,type=select,bucket=...". */
 export function formatGroupDesc(g: GroupDesc): string {
-  const id = g.groupId === OFPG.ALL ? 'all' : g.groupId === OFPG.ANY ? 'any' : String(g.groupId);
-  let s = `group_id=${id},type=${TYPE_NAMES[g.groupType] ?? String(g.groupType)}`;
+  let s = `group_id=${g.groupId},type=${TYPE_NAMES[g.groupType] ?? String(g.groupType)}`;
   for (const b of g.buckets) s += `,${formatBucket(b, g.groupType)}`;
   return s;
 }

@@ -88,10 +88,7 @@ export function parseMeterMod(text: string, opts: ParseMeterOptions = {}): Meter
       if (meterId > OFPM.MAX) throw tokErr(value, `invalid value for meter`);
     }
   }
-  if (meterId === 0) {
-    if (cmd === 'delete') meterId = OFPM.ALL;
-    else throw new OfctlSyntaxError("must specify 'meter'", text, 1);
-  }
+  if (meterId === 0) throw new OfctlSyntaxError("must specify 'meter'", text, 1);
   if (withBands && (flags & (OFPMF.KBPS | OFPMF.PKTPS)) === 0) throw new OfctlSyntaxError("meter must specify either 'kbps' or 'pktps'", text, 1);
   const bands: Array<{ type: number; rate: number; burstSize: number; precLevel: number; at: Token }> = [];
   if (withBands) {

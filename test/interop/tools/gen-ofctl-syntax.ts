@@ -35,12 +35,22 @@ async function main(): Promise<void> {
       }
     }
     const groups: unknown[] = [];
-    for (const text of [...C.GOOD_GROUPS, ...C.BAD_GROUPS]) groups.push({ text, ...ovsParseGroup(text) });
+    for (const text of [...C.GOOD_GROUPS, ...C.BAD_GROUPS]) groups.push({ cmd: 'add', text, ...ovsParseGroup(text) });
+    for (const c of C.GROUP_MOD_DEL) {
+      const r = await ep.run(c.cmd === 'modify' ? 'mod-group' : 'del-groups', c.text);
+      const hex = r.hex[0];
+      groups.push(r.ok && hex ? { ...c, ok: true, hex, print: ovsOfpPrint(hex).replace(/^\n?\s*/, '') } : { ...c, ok: false, error: r.error ?? 'nothing sent' });
+    }
     const meters: unknown[] = [];
     for (const text of [...C.GOOD_METERS, ...C.BAD_METERS]) {
       const r = await ep.run('add-meter', text);
       const hex = r.hex[0];
-      meters.push(r.ok && hex ? { text, ok: true, hex, print: ovsOfpPrint(hex) } : { text, ok: false, error: r.error ?? 'nothing sent' });
+      meters.push(r.ok && hex ? { cmd: 'add', text, ok: true, hex, print: ovsOfpPrint(hex) } : { cmd: 'add', text, ok: false, error: r.error ?? 'nothing sent' });
+    }
+    for (const c of C.METER_MOD_DEL) {
+      const r = await ep.run(c.cmd === 'modify' ? 'mod-meter' : 'del-meters', c.text);
+      const hex = r.hex[0];
+      meters.push(r.ok && hex ? { ...c, ok: true, hex, print: ovsOfpPrint(hex) } : { ...c, ok: false, error: r.error ?? 'nothing sent' });
     }
     const version = execFileSync('ovs-ofctl', ['--version'], { encoding: 'utf8' }).split('\n')[0];
     const out = { generatedBy: 'test/interop/tools/gen-ofctl-syntax.ts', ovsVersion: version, flows, dumps, groups, meters };

@@ -553,3 +553,26 @@ export const DUMP_FILTERS: string[] = [
   'actions=drop',
   'foo=1',
 ];
+
+/** mod-group / del-groups and mod-meter / del-meters arguments. */
+export const GROUP_MOD_DEL: Array<{ cmd: 'modify' | 'delete'; text: string }> = [
+  { cmd: 'modify', text: 'group_id=1,type=select,bucket=weight:10,actions=output:1' },
+  { cmd: 'modify', text: 'group_id=2,type=all' },
+  { cmd: 'modify', text: 'group_id=3,type=ff,bucket=watch_port:2,actions=output:2' },
+  { cmd: 'modify', text: 'group_id=1,bucket=output:1' },
+  { cmd: 'delete', text: 'group_id=1' },
+  { cmd: 'delete', text: 'group_id=all' },
+  { cmd: 'delete', text: '' },
+  { cmd: 'delete', text: 'group_id=1,type=all' },
+  { cmd: 'delete', text: 'group_id=1,bucket=output:1' },
+];
+
+export const METER_MOD_DEL: Array<{ cmd: 'modify' | 'delete'; text: string }> = [
+  { cmd: 'modify', text: 'meter=1,kbps,band=type=drop,rate=2000' },
+  { cmd: 'modify', text: 'meter=2,pktps,burst,band=type=drop,rate=10,burst_size=2' },
+  { cmd: 'modify', text: 'meter=2,band=type=drop,rate=10' },
+  { cmd: 'delete', text: 'meter=1' },
+  { cmd: 'delete', text: 'meter=all' },
+  { cmd: 'delete', text: '' },
+  { cmd: 'delete', text: 'meter=foo' },
+];

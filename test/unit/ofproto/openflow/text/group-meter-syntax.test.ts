@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage, OFPT } from '../../../../../ofproto/openf
 import { formatGroupMod, formatMeterMod, OfctlSyntaxError, parseGroupMod, parseMeterMod } from '../../../../../ofproto/openflow/text/index.js';
 
 interface Case {
+  cmd: 'add' | 'modify' | 'delete';
   text: string;
   ok: boolean;
   hex?: string;
@@ -28,27 +29,27 @@ function expectSyntaxError(fn: () => unknown, ovs: string | undefined): void {
 
 describe('group syntax vs ovs-ofctl', () => {
   const good = fixture.groups.filter((c) => c.ok);
-  it.each(good.map((c) => [c.text, c] as const))('encodes and prints %s like OVS', (_t, c) => {
-    expect(encodeMessage(parseGroupMod(c.text)).toString('hex')).toBe(c.hex);
+  it.each(good.map((c) => [`${c.cmd} ${c.text}`, c] as const))('encodes and prints %s like OVS', (_t, c) => {
+    expect(encodeMessage(parseGroupMod(c.text, { command: c.cmd })).toString('hex')).toBe(c.hex);
     const m = decodeMessage(Buffer.from(c.hex!, 'hex'));
     if (m.type !== OFPT.GROUP_MOD) throw new Error('not a group mod');
     expect(formatGroupMod(m)).toBe(c.print);
   });
-  it.each(fixture.groups.filter((c) => !c.ok).map((c) => [c.text, c] as const))('rejects %s', (_t, c) => {
-    expectSyntaxError(() => parseGroupMod(c.text), c.error);
+  it.each(fixture.groups.filter((c) => !c.ok).map((c) => [`${c.cmd} ${c.text}`, c] as const))('rejects %s', (_t, c) => {
+    expectSyntaxError(() => parseGroupMod(c.text, { command: c.cmd }), c.error);
   });
 });
 
 describe('meter syntax vs ovs-ofctl', () => {
   const good = fixture.meters.filter((c) => c.ok);
-  it.each(good.map((c) => [c.text, c] as const))('encodes and prints %s like OVS', (_t, c) => {
-    expect(encodeMessage(parseMeterMod(c.text)).toString('hex')).toBe(c.hex);
+  it.each(good.map((c) => [`${c.cmd} ${c.text}`, c] as const))('encodes and prints %s like OVS', (_t, c) => {
+    expect(encodeMessage(parseMeterMod(c.text, { command: c.cmd })).toString('hex')).toBe(c.hex);
     if (c.print!.includes('***decode error')) return;
     const m = decodeMessage(Buffer.from(c.hex!, 'hex'));
     if (m.type !== OFPT.METER_MOD) throw new Error('not a meter mod');
     expect(formatMeterMod(m)).toBe(c.print);
   });
-  it.each(fixture.meters.filter((c) => !c.ok).map((c) => [c.text, c] as const))('rejects %s', (_t, c) => {
-    expectSyntaxError(() => parseMeterMod(c.text), c.error);
+  it.each(fixture.meters.filter((c) => !c.ok).map((c) => [`${c.cmd} ${c.text}`, c] as const))('rejects %s', (_t, c) => {
+    expectSyntaxError(() => parseMeterMod(c.text, { command: c.cmd }), c.error);
   });
 });
