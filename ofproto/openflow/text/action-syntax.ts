@@ -4,7 +4,7 @@
 // set_field, mod_vlan_vid pushes a tag when the match has none, and the
 // checks of ofpacts_check() against the match (prerequisites, tags) reject
 // what OVS rejects. Printing follows ofpacts_format() for decoded 1.3 lists.
-import { OFPAT, OFPCML_NO_BUFFER, OFPIT, OFPP, OFPVID } from '../constants.js';
+import { OFPAT, OFPCML_NO_BUFFER, OFPIT, OFPM, OFPP, OFPVID } from '../constants.js';
 import type { Action } from '../actions.js';
 import type { Instruction } from '../instructions.js';
 import { oxm, type Oxm, type OxmValue } from '../oxm.js';
@@ -25,6 +25,7 @@ import { OfctlSyntaxError } from './syntax-error.js';
 
 type Act =
   | { t: 'output'; port: number; maxLen: number }
+  | { t: 'nx_controller'; maxLen: number; id: number; reason: number }
   | { t: 'group' | 'set_queue' | 'meter' | 'goto_table'; id: number }
   | { t: 'set_vlan_vid' | 'set_vlan_pcp'; v: number; push: boolean }
   | { t: 'pop_vlan' | 'dec_ttl' | 'dec_mpls_ttl' | 'clear_actions' }
@@ -64,19 +65,30 @@ function num(kv: KeyValue, bits: number, what: string): number {
   }
 }
 
+/** Packet-in reasons by ovs-ofctl name (ofputil_packet_in_reason_to_string). */
+const PACKET_IN_REASONS = ['no_match', 'action', 'invalid_ttl', 'action_set', 'group', 'packet_out'];
+const NX_VENDOR_ID = 0x00002320;
+const NXAST_CONTROLLER = 20;
+
 function parseController(kv: KeyValue): Act {
   let maxLen = OFPCML_NO_BUFFER;
+  let reason = 1;
+  let id = 0;
   if (kv.value === '') return { t: 'output', port: OFPP.CONTROLLER, maxLen };
   if (!kv.value.includes('=')) return { t: 'output', port: OFPP.CONTROLLER, maxLen: num(kv, 16, 'max_len') };
   for (const p of parseKeyValues(kv.value, kv.valueAt)) {
     if (p.key === 'max_len') maxLen = num(p, 16, 'max_len');
-    else if (p.key === 'reason' && p.value === 'action') continue;
-    else if (p.key === 'id' && p.value === '0') continue;
-    else if (['reason', 'id', 'userdata', 'pause', 'meter_id'].includes(p.key)) {
+    else if (p.key === 'reason') {
+      reason = PACKET_IN_REASONS.indexOf(p.value);
+      if (reason < 0) throw err(p, `unknown reason "${p.value}"`, true);
+    } else if (p.key === 'id') id = num(p, 16, 'controller id');
+    else if (['userdata', 'pause', 'meter_id'].includes(p.key)) {
       throw err(p, `controller ${p.key}: needs the Nicira controller2 extension, not supported by this codec`);
     } else throw err(p, `${p.key}: unknown controller option`);
   }
-  return { t: 'output', port: OFPP.CONTROLLER, maxLen };
+  // Like OVS: a plain output to CONTROLLER unless the reason or id need NXAST_CONTROLLER.
+  if (reason === 1 && id === 0) return { t: 'output', port: OFPP.CONTROLLER, maxLen };
+  return { t: 'nx_controller', maxLen, id, reason };
 }
 
 function parseSetField(kv: KeyValue): Act {
@@ -95,7 +107,9 @@ function parseSetField(kv: KeyValue): Act {
   if (r.mask !== allOnes(fd.kind === 'port' ? 32 : fd.bytes * 8)) {
     throw err(kv, `set_field with a mask needs the Nicira reg_load2 extension in OpenFlow 1.3, not supported by this codec`, true);
   }
-  if (fd.oxm === undefined) throw err(kv, `set_field:...->${name}: field has no OpenFlow 1.3 OXM, not supported by this codec`, true);
+  if (fd.oxm === undefined && !NXM_SET_FIELDS[fd.name]) {
+    throw err(kv, `set_field:...->${name}: field has no OpenFlow 1.3 or NXM header (ovs-ofctl sends a header-less field), not supported`, true);
+  }
   if (!fieldValueValid(fd, r.value)) throw err(kv, `${kv.value.slice(0, arrow)} is not a valid value for field ${name}`, true);
   return { t: 'set_field', fd, value: r.value, legacy: 'none' };
 }
@@ -209,11 +223,13 @@ function parseOne(kv: KeyValue, allowInstructions: boolean): Act | 'drop' {
       return { t: 'dec_ttl' };
     case 'set_mpls_label': {
       const label = num(kv, 32, 'MPLS label');
-      return legacySetField('mpls_label', BigInt(label & 0xfffff), 'mpls');
+      if (label > 0xfffff) throw err(kv, `${v}: not a valid MPLS label`, true);
+      return legacySetField('mpls_label', BigInt(label), 'mpls');
     }
     case 'set_mpls_tc': {
       const tc = num(kv, 8, 'MPLS TC');
-      return legacySetField('mpls_tc', BigInt(tc & 7), 'mpls');
+      if (tc > 7) throw err(kv, `${v}: not a valid MPLS TC`, true);
+      return legacySetField('mpls_tc', BigInt(tc), 'mpls');
     }
     case 'set_mpls_ttl':
       return { t: 'set_mpls_ttl', ttl: num(kv, 8, 'MPLS TTL') };
@@ -227,8 +243,11 @@ function parseOne(kv: KeyValue, allowInstructions: boolean): Act | 'drop' {
       return { t: 'pop_mpls', ethertype: num(kv, 16, 'pop_mpls') };
     case 'set_field':
       return parseSetField(kv);
-    case 'meter':
-      return { t: 'meter', id: num(kv, 32, 'meter') };
+    case 'meter': {
+      const id = num(kv, 32, 'meter');
+      if (id === 0 || id > OFPM.MAX) throw err(kv, 'actions are invalid with specified match (OFPMMFC_INVALID_METER)', true);
+      return { t: 'meter', id };
+    }
     case 'goto_table': {
       const id = num(kv, 8, 'table');
       if (id === 255) throw err(kv, `unknown table "${v}"`, true);
@@ -348,7 +367,19 @@ function oxmValueOf(fd: MfField, v: bigint): OxmValue {
   return b;
 }
 
+/** Fields without an OXM that OVS sets through their NXM header inside OFPAT_SET_FIELD. */
+const NXM_SET_FIELDS: Readonly<Record<string, { oxmClass: number; field: number; bytes: number }>> = {
+  nw_ttl: { oxmClass: 1, field: 29, bytes: 1 },
+  vlan_tci: { oxmClass: 0, field: 4, bytes: 2 },
+};
+
 function setFieldAction(fd: MfField, v: bigint): Action {
+  const nxm = NXM_SET_FIELDS[fd.name];
+  if (nxm) {
+    const body = Buffer.alloc(nxm.bytes);
+    body.writeUIntBE(Number(v), 0, nxm.bytes);
+    return { type: OFPAT.SET_FIELD, field: { kind: 'opaque', oxmClass: nxm.oxmClass, field: nxm.field, hasMask: false, body } };
+  }
   if (fd.name === 'in_port') {
     // OVS's in_port is 16 bits: it sends NXM_OF_IN_PORT, not OXM_OF_IN_PORT.
     const body = Buffer.alloc(2);
@@ -391,6 +422,15 @@ class Encoder {
         case 'group':
           out.push({ type: OFPAT.GROUP, groupId: a.id });
           break;
+        case 'nx_controller': {
+          const data = Buffer.alloc(8);
+          data.writeUInt16BE(NXAST_CONTROLLER, 0);
+          data.writeUInt16BE(a.maxLen, 2);
+          data.writeUInt16BE(a.id, 4);
+          data[6] = a.reason;
+          out.push({ type: OFPAT.EXPERIMENTER, experimenter: NX_VENDOR_ID, data });
+          break;
+        }
         case 'set_queue':
           out.push({ type: OFPAT.SET_QUEUE, queueId: a.id });
           break;
@@ -489,11 +529,16 @@ class Encoder {
         case 'clear_actions':
           out.push({ type: OFPIT.CLEAR_ACTIONS, actions: [] });
           break;
-        case 'write_actions':
-          out.push({ type: OFPIT.WRITE_ACTIONS, actions: this.actions(a.acts, { ...s, vlans: [...s.vlans] }) });
+        case 'write_actions': {
+          // OVS checks the action set without narrowing the flow's protocols
+          // and sends nothing for an empty one.
+          const nested = new Encoder(this.tableId, true);
+          const acts = nested.actions(a.acts, { ...s, vlans: [...s.vlans] });
+          if (acts.length > 0) out.push({ type: OFPIT.WRITE_ACTIONS, actions: acts });
           break;
+        }
         case 'write_metadata':
-          out.push({ type: OFPIT.WRITE_METADATA, metadata: a.value & a.mask, metadataMask: a.mask });
+          out.push({ type: OFPIT.WRITE_METADATA, metadata: a.value, metadataMask: a.mask });
           break;
         case 'goto_table':
           if (this.tableId !== 255 && a.id <= this.tableId) this.fail(kv, 'OFPBIC_BAD_TABLE_ID');
@@ -600,13 +645,32 @@ export function formatAction(a: Action): string {
         const p = o.body.readUInt16BE(0);
         return `set_field:${formatPort(p >= 0xff00 ? p + 0xffff0000 : p)}->in_port`;
       }
+      if (o.kind === 'opaque') {
+        for (const [name, n] of Object.entries(NXM_SET_FIELDS)) {
+          if (n.oxmClass === o.oxmClass && n.field === o.field && o.body.length === n.bytes) {
+            return `set_field:${formatFieldValue(mfFieldByName(name)!, BigInt(o.body.readUIntBE(0, n.bytes)))}->${name}`;
+          }
+        }
+      }
       if (o.kind === 'opaque') return `set_field:0x${o.body.toString('hex')}->oxm(0x${o.oxmClass.toString(16)}:${o.field})`;
       const fd = mfFieldByOxm(o.field);
       if (!fd) return `set_field:0x${toBig(o.value).toString(16)}->oxm_field${o.field}`;
       return `set_field:${formatFieldValue(fd, toBig(o.value))}->${fd.name}`;
     }
-    case OFPAT.EXPERIMENTER:
+    case OFPAT.EXPERIMENTER: {
+      if (a.experimenter === NX_VENDOR_ID && a.data.length === 8 && a.data.readUInt16BE(0) === NXAST_CONTROLLER) {
+        const maxLen = a.data.readUInt16BE(2);
+        const id = a.data.readUInt16BE(4);
+        const reason = a.data[6]!;
+        if (reason === 1 && id === 0) return `CONTROLLER:${maxLen}`;
+        const parts: string[] = [];
+        if (reason !== 1) parts.push(`reason=${PACKET_IN_REASONS[reason] ?? reason}`);
+        if (maxLen !== OFPCML_NO_BUFFER) parts.push(`max_len=${maxLen}`);
+        if (id !== 0) parts.push(`id=${id}`);
+        return `controller(${parts.join(',')})`;
+      }
       return `experimenter(0x${a.experimenter.toString(16)},0x${a.data.toString('hex')})`;
+    }
   }
 }
 

@@ -84,6 +84,7 @@ export interface ParsedMatch {
 export function applyMatchKeyword(fm: FlowMatch, kv: KeyValue): boolean {
   const proto = PROTOCOLS[kv.key];
   if (proto) {
+    fm.ethernetImplied = true;
     fm.setExact('dlType', BigInt(proto[0]));
     if (proto[1]) fm.setExact('nwProto', BigInt(proto[1]));
     return true;

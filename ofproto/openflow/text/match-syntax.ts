@@ -103,6 +103,12 @@ export class FlowMatch {
   setExact(s: Slot, value: bigint): void {
     this.set(s, allOnes(SLOT_BITS[s]), value, allOnes(SLOT_BITS[s]));
   }
+  /**
+   * OVS's packet_type=Ethernet, implied by every field but in_port, metadata
+   * and tun_id (and by shorthands), even when the field ends up wildcarded.
+   */
+  ethernetImplied = false;
+
   isEmpty(): boolean {
     return this.m.size === 0;
   }
@@ -110,6 +116,7 @@ export class FlowMatch {
     const c = new FlowMatch();
     for (const [k, x] of this.v) c.v.set(k, x);
     for (const [k, x] of this.m) c.m.set(k, x);
+    c.ethernetImplied = this.ethernetImplied;
     return c;
   }
   get dlType(): number {
@@ -179,7 +186,7 @@ export const MF_FIELDS: readonly MfField[] = [
   f('ip_dst', ['nw_dst'], 'ipv4', 4, true, 'nwDst', allOnes(32), 0, X.IPV4_DST, 'ipv4'),
   f('ipv6_src', [], 'ipv6', 16, true, 'ipv6Src', allOnes(128), 0, X.IPV6_SRC, 'ipv6'),
   f('ipv6_dst', [], 'ipv6', 16, true, 'ipv6Dst', allOnes(128), 0, X.IPV6_DST, 'ipv6'),
-  f('ipv6_label', [], 'hex', 4, true, 'ipv6Label', 0xfffffn, 0, X.IPV6_FLABEL, 'ipv6'),
+  f('ipv6_label', [], 'hex', 4, true, 'ipv6Label', allOnes(32), 0, X.IPV6_FLABEL, 'ipv6'),
   f('nw_proto', ['ip_proto'], 'dec', 1, false, 'nwProto', 0xffn, 0, X.IP_PROTO, 'ip', false),
   f('nw_ttl', [], 'dec', 1, false, 'nwTtl', 0xffn, 0, undefined, 'ip'),
   f('nw_tos', [], 'dec', 1, false, 'nwTos', 0xfcn, 0, undefined, 'ip'),
@@ -270,6 +277,7 @@ export function parseFieldValue(fd: MfField, s: string): { value: bigint; mask: 
 /** mf_set(): stores a parsed value/mask of `fd` into the match. */
 export function setField(fm: FlowMatch, fd: MfField, value: bigint, mask: bigint): void {
   const ones = allOnes(fd.bytes * 8);
+  if (fd.slot !== 'inPort' && fd.slot !== 'metadata' && fd.slot !== 'tunId') fm.ethernetImplied = true;
   if (mask === 0n) {
     fm.set(fd.slot, fd.region, 0n, 0n);
     return;
@@ -350,7 +358,7 @@ export function matchToOxm(fm: FlowMatch): Oxm[] {
       // NXM_NX_IP_TTL: OVS sends it inside an OXM match.
       out.push({ kind: 'opaque', oxmClass: OFPXMC.NXM_1, field: 29, hasMask: false, body: Buffer.from([Number(fm.value('nwTtl'))]) });
     }
-    put(out, X.IPV6_FLABEL, 4, fm.value('ipv6Label'), fm.mask('ipv6Label'), 0xfffffn);
+    put(out, X.IPV6_FLABEL, 4, fm.value('ipv6Label'), fm.mask('ipv6Label'));
     if (fm.has('nwProto')) {
       const proto = fm.nwProto;
       out.push(oxm(X.IP_PROTO, proto));
@@ -389,11 +397,13 @@ export function matchToOxm(fm: FlowMatch): Oxm[] {
   }
   put(out, X.TUNNEL_ID, 8, fm.value('tunId'), fm.mask('tunId'));
   put(out, X.METADATA, 8, fm.value('metadata'), fm.mask('metadata'));
-  if (out.length === 0 && !fm.isEmpty()) {
-    // Every field given was pruned (missing prerequisites): OVS then still
-    // sends its packet_type=Ethernet field (OXM_OF_PACKET_TYPE, OF1.5's
-    // basic field 44) so the flow is not a plain catch-all.
-    out.push({ kind: 'opaque', oxmClass: OFPXMC.OPENFLOW_BASIC, field: 44, hasMask: false, body: Buffer.alloc(4) });
+  const l2 = new Set<number>([X.ETH_SRC, X.ETH_DST, X.ETH_TYPE, X.VLAN_VID, X.VLAN_PCP]);
+  if (fm.ethernetImplied && !out.some((o) => o.kind === 'basic' && l2.has(o.field))) {
+    // The match implies an Ethernet packet but no L2 field says so (its
+    // fields were wildcarded or pruned for missing prerequisites): OVS then
+    // sends packet_type=Ethernet first (OXM_OF_PACKET_TYPE, OpenFlow 1.5's
+    // basic field 44, value 0).
+    out.unshift({ kind: 'opaque', oxmClass: OFPXMC.OPENFLOW_BASIC, field: 44, hasMask: false, body: Buffer.alloc(4) });
   }
   return out;
 }

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   await ep.start();
   try {
     const flows: unknown[] = [];
-    for (const text of [...C.GOOD_ADD_FLOWS, ...C.BAD_ADD_FLOWS]) {
+    for (const text of [...C.GOOD_ADD_FLOWS, ...C.BAD_ADD_FLOWS, ...C.MORE_ADD_FLOWS, ...C.CONTROLLER_FLOWS]) {
       const r = ovsParseFlow(text);
       // The same flow as a switch would report it in dump-flows: a FLOW stats
       // reply built from OVS's FLOW_MOD, and how ovs-ofctl prints that reply.
