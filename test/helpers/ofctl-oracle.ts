@@ -96,7 +96,7 @@ export class OfctlEndpoint {
           const type = bytes[1];
           const mpType = bytes.length >= 10 ? bytes.readUInt16BE(8) : -1;
           const flowDump = type === OFPT.MULTIPART_REQUEST && (mpType === OFPMP.FLOW || mpType === OFPMP.AGGREGATE);
-          if (type === OFPT.FLOW_MOD || type === OFPT.GROUP_MOD || type === OFPT.METER_MOD || flowDump) this.mods.push(Buffer.from(bytes));
+          if (type === OFPT.FLOW_MOD || type === OFPT.GROUP_MOD || type === OFPT.METER_MOD || type === OFPT.PACKET_OUT || flowDump) this.mods.push(Buffer.from(bytes));
           let m: OfpMessage;
           try {
             m = decodeMessage(Buffer.from(bytes));

@@ -15,6 +15,7 @@ import {
   parseFlowStatsRequest,
   parseGroupMod,
   parseMeterMod,
+  parsePacketOut,
 } from '../../ofproto/openflow/text/index.js';
 import { flowStatsReplyFor, hasOvsOfctl, OfctlEndpoint, ovsOfpPrint, ovsParseFlow, ovsParseGroup } from '../helpers/ofctl-oracle.js';
 import * as C from './tools/ofctl-syntax-cases.js';
@@ -113,6 +114,20 @@ describe.skipIf(!ovs)('ovs-ofctl text syntax, live', () => {
         const ours = encodeMessage(parseFlowStatsRequest(text, { aggregate })).toString('hex');
         if (ours !== r.hex[0]) mismatches.push(`bytes ${aggregate ? 'dump-aggregate' : 'dump-flows'} ${text}\n  ours ${ours}\n  ovs  ${r.hex[0]}`);
       }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('packet-out: same bytes, same rejections', async () => {
+    const mismatches: string[] = [];
+    for (const text of C.PACKET_OUTS) {
+      const r = await ep.run('packet-out', text);
+      if (!r.ok) {
+        if (!rejects(() => parsePacketOut(text))) mismatches.push(`accepted ${text} (ovs: ${r.error})`);
+        continue;
+      }
+      const ours = encodeMessage(parsePacketOut(text)).toString('hex');
+      if (ours !== r.hex[0]) mismatches.push(`bytes ${text}\n  ours ${ours}\n  ovs  ${r.hex[0]}`);
     }
     expect(mismatches).toEqual([]);
   });

@@ -9,3 +9,4 @@ export * from './flow-syntax.js';
 export * from './group-syntax.js';
 export * from './meter-syntax.js';
 export * from './message-format.js';
+export * from './packet-out-syntax.js';

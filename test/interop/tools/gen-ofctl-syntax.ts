@@ -34,6 +34,12 @@ async function main(): Promise<void> {
         dumps.push(r.ok && hex ? { text, aggregate, ok: true, hex } : { text, aggregate, ok: false, error: r.error ?? 'nothing sent' });
       }
     }
+    const packetOuts: unknown[] = [];
+    for (const text of C.PACKET_OUTS) {
+      const r = await ep.run('packet-out', text);
+      const hex = r.hex[0];
+      packetOuts.push(r.ok && hex ? { text, ok: true, hex } : { text, ok: false, error: r.error ?? 'nothing sent' });
+    }
     const groups: unknown[] = [];
     for (const text of [...C.GOOD_GROUPS, ...C.BAD_GROUPS]) groups.push({ cmd: 'add', text, ...ovsParseGroup(text) });
     for (const c of C.GROUP_MOD_DEL) {
@@ -53,7 +59,7 @@ async function main(): Promise<void> {
       meters.push(r.ok && hex ? { ...c, ok: true, hex, print: ovsOfpPrint(hex) } : { ...c, ok: false, error: r.error ?? 'nothing sent' });
     }
     const version = execFileSync('ovs-ofctl', ['--version'], { encoding: 'utf8' }).split('\n')[0];
-    const out = { generatedBy: 'test/interop/tools/gen-ofctl-syntax.ts', ovsVersion: version, flows, dumps, groups, meters };
+    const out = { generatedBy: 'test/interop/tools/gen-ofctl-syntax.ts', ovsVersion: version, flows, dumps, packetOuts, groups, meters };
     writeFileSync(new URL('../../fixtures/ofctl-syntax-ovs.json', import.meta.url), JSON.stringify(out, null, 1) + '\n');
     console.log(`flows ${flows.length}, dumps ${dumps.length}, groups ${groups.length}, meters ${meters.length}`);
   } finally {

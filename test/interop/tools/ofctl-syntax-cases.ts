@@ -727,3 +727,24 @@ export const KNOWN_UNSUPPORTED: string[] = [
   'actions=set_field:00:00:00:00:00:01/ff:00:00:00:00:00->eth_src',
   'actions=controller(userdata=01.02)',
 ];
+
+const ARP = 'ffffffffffff020000000f0008060001080006040001020000000f000a6301fe0000000000000a630102';
+/** packet-out arguments. */
+export const PACKET_OUTS: string[] = [
+  `in_port=controller packet=${ARP} actions=output:2`,
+  `in_port=1 packet=${ARP} actions=output:2,output:3`,
+  `in_port=LOCAL packet=${ARP} actions=mod_vlan_vid:5,output:1`,
+  `packet=${ARP} actions=FLOOD`,
+  `in_port=controller packet=${ARP}`,
+  `in_port=controller packet=${ARP} actions=drop`,
+  `in_port=none packet=${ARP} actions=output:1`,
+  `in_port=controller packet=${ARP} actions=mod_nw_src:1.2.3.4,output:1`,
+  `in_port=controller packet=${ARP} actions=group:1`,
+  `in_port=controller packet=ffffffffffff actions=output:2`,
+  `in_port=controller packet=${ARP}0 actions=output:2`,
+  `in_port=controller actions=output:2`,
+  `in_port=foo packet=${ARP} actions=output:2`,
+  `in_port=controller packet=${ARP} actions=goto_table:1`,
+  `in_port=controller packet=${ARP} actions=bogus`,
+  `in_port=table packet=${ARP} actions=output:1`,
+];
