@@ -280,7 +280,6 @@ function parseOne(kv: KeyValue, allowInstructions: boolean): Act | 'drop' {
 function parseList(s: string, base: number, allowInstructions: boolean): Located[] {
   const out: Located[] = [];
   let drop: KeyValue | undefined;
-  const seen = new Map<number, Located>();
   for (const kv of parseKeyValues(s, base)) {
     const a = parseOne(kv, allowInstructions);
     if (a === 'drop') {
@@ -299,7 +298,6 @@ function parseList(s: string, base: number, allowInstructions: boolean): Located
       throw err(l.kv, `invalid instruction ordering: ${INST_NAME[next]} must appear before ${INST_NAME[prev]}, for OpenFlow 1.1+ compatibility`);
     }
     prev = next;
-    seen.set(next, l);
   }
   return out;
 }

@@ -270,3 +270,16 @@ export function formatPort(p: number): string {
   if (p >= OFPP.MAX) return String(p - 0xffff0000);
   return String(p);
 }
+
+// --- durations ------------------------------------------------------------------------
+
+/** ofp_print_duration(): "1.234s" (3 decimals for whole milliseconds, else as many as needed). */
+export function formatDuration(sec: number, nsec: number): string {
+  let s = String(sec);
+  if (nsec > 0) {
+    const ms = Math.floor(nsec / 1000000);
+    if (ms * 1000000 === nsec) s += `.${String(ms).padStart(3, '0')}`;
+    else s += `.${String(nsec).padStart(9, '0').replace(/0+$/, '')}`;
+  }
+  return `${s}s`;
+}

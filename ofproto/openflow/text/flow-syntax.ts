@@ -8,7 +8,7 @@ import type { FlowStats, MultipartRequestMsg } from '../multipart.js';
 import type { Match } from '../match.js';
 import type { Instruction } from '../instructions.js';
 import { formatInstructions, parseInstructions } from './action-syntax.js';
-import { allOnes, formatPort, parseIntExact, parsePort, parseUint, ValueError } from './field-values.js';
+import { allOnes, formatDuration, formatPort, parseIntExact, parsePort, parseUint, ValueError } from './field-values.js';
 import { parseKeyValues, type KeyValue } from './key-value.js';
 import {
   DEFAULT_PRIORITY,
@@ -74,10 +74,6 @@ function u(kv: KeyValue, bits: number): number {
   } catch (e) {
     throw kvErr(kv, (e as Error).message, true);
   }
-}
-
-export interface ParsedMatch {
-  match: FlowMatch;
 }
 
 /** Applies one match keyword (shorthand or field) to `fm`; false if `kv` is no match keyword. */
@@ -284,6 +280,8 @@ export function parseMatch(text: string): Match {
 
 // --- printing -------------------------------------------------------------------------
 
+export { formatDuration };
+
 /** An OXM match (and priority unless default) as ovs-ofctl prints it: "priority=5,tcp,tp_dst=80". */
 export function formatMatch(match: Match, priority = DEFAULT_PRIORITY): string {
   const { match: fm, extra } = oxmToMatch(match);
@@ -295,17 +293,6 @@ export function formatFlowFlags(flags: number): string {
   let s = '';
   for (const [word, bit] of Object.entries(FLAG_WORDS)) if (flags & bit) s += `${word} `;
   return s;
-}
-
-/** ofp_print_duration(): "1.234s" (3 decimals for whole milliseconds, else as many as needed). */
-export function formatDuration(sec: number, nsec: number): string {
-  let s = String(sec);
-  if (nsec > 0) {
-    const ms = Math.floor(nsec / 1000000);
-    if (ms * 1000000 === nsec) s += `.${String(ms).padStart(3, '0')}`;
-    else s += `.${String(nsec).padStart(9, '0').replace(/0+$/, '')}`;
-  }
-  return `${s}s`;
 }
 
 export interface FormatFlowStatsOptions {

@@ -6,9 +6,8 @@ import { OFP13_VERSION, OFPG, OFPGC, OFPGT, OFPP, OFPT } from '../constants.js';
 import type { Bucket, GroupModMsg } from '../group-mod.js';
 import type { GroupDesc, GroupStats } from '../multipart.js';
 import { formatActions, parseActionList } from './action-syntax.js';
-import { formatPort, parsePort, parseUint } from './field-values.js';
+import { formatDuration, formatPort, parsePort, parseUint } from './field-values.js';
 import { parseKeyValues, type KeyValue } from './key-value.js';
-import { formatDuration } from './flow-syntax.js';
 import { OfctlSyntaxError } from './syntax-error.js';
 
 export type GroupCommand = 'add' | 'modify' | 'delete';

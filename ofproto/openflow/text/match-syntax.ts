@@ -302,7 +302,7 @@ export function setField(fm: FlowMatch, fd: MfField, value: bigint, mask: bigint
 // --- OXM encoding (nx_put_raw order) ---------------------------------------------------
 
 
-function oxmValue(field: number, v: bigint, bytes: number): OxmValue {
+function oxmValue(v: bigint, bytes: number): OxmValue {
   if (bytes <= 4) return Number(v);
   if (bytes === 8) return v;
   const b = Buffer.alloc(bytes);
@@ -313,8 +313,8 @@ function oxmValue(field: number, v: bigint, bytes: number): OxmValue {
 function put(out: Oxm[], field: number, bytes: number, v: bigint, m: bigint, full = allOnes(bytes * 8)): void {
   if (m === 0n) return;
   const ones = full;
-  if ((m & ones) === ones) out.push(oxm(field, oxmValue(field, v & ones, bytes)));
-  else out.push(oxm(field, oxmValue(field, v & m, bytes), oxmValue(field, m, bytes)));
+  if ((m & ones) === ones) out.push(oxm(field, oxmValue(v & ones, bytes)));
+  else out.push(oxm(field, oxmValue(v & m, bytes), oxmValue(m, bytes)));
 }
 
 export function isIpAny(dlType: number): boolean {

@@ -6,8 +6,8 @@ import { OFPAT, OFPC, OFPMP, OFPPC, OFPPF, OFPPS, OFPT } from '../constants.js';
 import type { OfpMessage } from '../codec.js';
 import type { MultipartReplyMsg, PortStats, TableStats } from '../multipart.js';
 import type { OfpPort } from '../port.js';
-import { formatMac, formatPort } from './field-values.js';
-import { formatDuration, formatFlowMod, formatFlowStats } from './flow-syntax.js';
+import { formatDuration, formatMac, formatPort } from './field-values.js';
+import { formatFlowMod, formatFlowStats } from './flow-syntax.js';
 import { formatGroupDesc, formatGroupMod, formatGroupStats } from './group-syntax.js';
 import { formatMeterConfig, formatMeterFeatures, formatMeterMod, formatMeterStats } from './meter-syntax.js';
 

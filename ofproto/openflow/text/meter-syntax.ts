@@ -4,8 +4,7 @@
 import { OFP13_VERSION, OFPM, OFPMBT, OFPMC, OFPMF, OFPT } from '../constants.js';
 import type { MeterBand, MeterModMsg } from '../meter-mod.js';
 import type { MeterConfig, MeterFeaturesBody, MeterStats } from '../multipart.js';
-import { formatDuration } from './flow-syntax.js';
-import { parseUint } from './field-values.js';
+import { formatDuration, parseUint } from './field-values.js';
 import { OfctlSyntaxError } from './syntax-error.js';
 
 export type MeterCommand = 'add' | 'modify' | 'delete';
