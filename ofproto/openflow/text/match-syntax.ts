@@ -216,7 +216,7 @@ const BY_NAME = new Map<string, MfField>();
 for (const fd of MF_FIELDS) for (const n of [fd.name, ...fd.aliases]) BY_NAME.set(n, fd);
 
 /** OVS field names that exist but have no OpenFlow 1.3 encoding here (NXM-only). */
-const NXM_ONLY = /^(reg\d+|xreg\d+|xxreg\d+|pkt_mark|ct_\w+|conj_id|recirc_id|dp_hash|skb_priority|actset_output|packet_type|tcp_flags|ip_frag|nw_frag|mpls_ttl|tun_\w+|tunnel_\w+|nsh_\w+|in_port_oxm|dl_vlan1|vlan_tci1|arp_\w+|nd_reserved|nd_options_type|igmp_\w+|ipv6_exthdr|pbb_\w+)$/;
+const NXM_ONLY = /^(reg\d+|xreg\d+|xxreg\d+|pkt_mark|ct_\w+|conj_id|recirc_id|dp_hash|skb_priority|actset_output|packet_type|tcp_flags|ip_frag|nw_frag|mpls_ttl|tun_\w+|tunnel_\w+|nsh_\w+|in_port_oxm|dl_vlan1|vlan_tci1|nd_reserved|nd_options_type|igmp_\w+)$/;
 
 export function mfFieldByName(name: string): MfField | undefined {
   return BY_NAME.get(name);
