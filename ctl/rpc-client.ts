@@ -9,7 +9,7 @@ import { decodeResponse, encodeRequest, type RequestBody, type Response } from '
 import { fromRpcJson } from '../vswitchd/rpc/value-json.js';
 
 /** The daemon's RPC socket name inside its run directory. */
-export const RPC_SOCKET_NAME = 'tsvs-vswitchd.ctl';
+export const RPC_SOCKET_NAME = 'tsvs-vswitchd.ctl'; // keep equal to vswitchd/daemon.ts
 
 /** Run directory: --rundir, else TSVS_RUNDIR, else ./var/run (the `npm start` default). */
 export function defaultRundir(env: NodeJS.ProcessEnv = process.env): string {
