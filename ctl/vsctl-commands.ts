@@ -361,13 +361,17 @@ function evalCondition(ctx: Ctx, table: string, row: CRow, arg: string): boolean
     want = parseDatum(valueText, vcol, ctx.resolveSymbol);
   } else {
     have = col === '_uuid' ? [row.uuid] : row.cols.get(col)!;
-    want = parseDatum(valueText, { ...cs, max: cs.max === 1 ? 1 : cs.max }, ctx.resolveSymbol);
+    want = parseDatum(valueText, { ...cs, min: 0 }, ctx.resolveSymbol);
   }
+  // OVSDB's 3-way datum comparison: element by element, then the shorter first.
   const cmp = (): number => {
-    const a = have as Atom[];
-    const b = want as Atom[];
-    if (a.length !== 1 || b.length !== 1) return NaN;
-    return compareAtoms(a[0], b[0]);
+    const a = have instanceof Map ? [...have].flat() : have;
+    const b = want instanceof Map ? [...want].flat() : want;
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const c = compareAtoms(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
   };
   const items = (d: CDatum): string[] => (d instanceof Map ? [...d].map(([k, v]) => `${String(k)}=${String(v)}`) : d.map(String));
   const sub = (a: CDatum, b: CDatum): boolean => { const bs = new Set(items(b)); return items(a).every((x) => bs.has(x)); };

@@ -143,7 +143,8 @@ export function parseDatum(text: string, col: RpcColumn, resolve?: SymbolResolve
     return sortMap(m);
   }
   if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
-  const atoms = t.trim() === '' ? [] : (col.max === 1 && !text.trim().startsWith('[') ? [t] : splitTop(t, ',')).map((x) => parseAtom(x, col.key, resolve));
+  const atoms = t.trim() === '' ? [] : splitTop(t, ',').map((x) => parseAtom(x, col.key, resolve));
+  if (col.max !== null && atoms.length > col.max) throw new VsctlError(`${text.trim()}: ${atoms.length} value(s) specified but the maximum number is ${col.max}`);
   return sortSet(atoms);
 }
 
