@@ -135,6 +135,8 @@ export class Bridges {
           if (i) ifaces.push(i);
         }
       }
+      // Name order, so port numbers do not depend on uuids.
+      ifaces.sort((a, b) => ((a.name as string) < (b.name as string) ? -1 : (a.name as string) > (b.name as string) ? 1 : 0));
       want.set(br.name as string, { br, ifaces });
     }
     // Bridges that went away.
@@ -183,6 +185,7 @@ export class Bridges {
             await b.dp.addPort(port, req ?? undefined);
             rp = { ifaceUuid: i._uuid, port, signature: signatureOf(i), ofportRequest: req };
             b.ports.set(iname, rp);
+            b.normal.flush(); // flooding flows must now include the new port
             this.log.info(`bridge ${name}: added interface ${iname} on port ${port.portNo}`);
           } catch (e) {
             this.errors.set(i._uuid, (e as Error).message);
