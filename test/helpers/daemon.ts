@@ -93,6 +93,7 @@ export class DaemonProcess {
   async start(extra: string[] = []): Promise<void> {
     const p = spawn(process.execPath, [join(REPO, 'bin', 'tsvs-vswitchd.js'), `--rundir=${this.rundir}`, `--dbdir=${this.dbdir}`, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = p;
+    this.log = '';
     await new Promise<void>((res, rej) => {
       const onData = (d: Buffer): void => {
         this.log += d.toString();
