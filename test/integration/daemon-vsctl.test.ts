@@ -1,7 +1,7 @@
 // The compiled daemon and CLIs end to end: vsctl configures two guests on a
 // bridge, appctl pings between them and dumps the datapath flows; ofport
 // requests, unsupported types, patch ports, statistics, vlog, clean SIGTERM.
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, ensureBuilt, runTool } from '../helpers/daemon.js';
 
@@ -103,5 +103,23 @@ describe('tsvs-vswitchd with tsvs-vsctl and tsvs-appctl', () => {
     await d.start();
     expect(await vsctl('list-br')).toBe('br0\nbr1\n');
     expect(await appctl('guest/ping', 'p2', '10.0.0.1', '1')).toContain('1 received');
+  });
+
+  it('logs a torn journal tail it cut off on start, and keeps the rest', async () => {
+    expect(await d.kill('SIGTERM')).toBe(0);
+    appendFileSync(`${d.dbdir}/conf.journal`, Buffer.from([0, 0, 0, 40, 1, 2, 3])); // a frame cut short by a crash
+    await d.start();
+    expect(d.log).toMatch(/\|configdb\|WARN\|.*conf\.journal: replayed \d+ records up to txn \d+ .*; cut 7 damaged bytes at offset \d+/);
+    expect(await vsctl('list-br')).toBe('br0\nbr1\n');
+  });
+
+  it('serves Prometheus metrics when asked', async () => {
+    await d.kill('SIGTERM');
+    await d.start(['--metrics-address=127.0.0.1:0']);
+    const port = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(d.log)![1];
+    await appctl('guest/ping', 'p1', '10.0.0.2', '1');
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/tsvs_port_rx_packets\{bridge="br0",port="p1"\} \d+/);
+    expect(text).toContain('tsvs_datapath_flows{bridge="br0"}');
   });
 });
