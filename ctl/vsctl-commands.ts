@@ -260,10 +260,6 @@ function resolveColumn(txn: VsctlTxn, table: string, name: string): string {
 
 function findRecord(ctx: Ctx, table: string, id: string, must: boolean): CRow | undefined {
   const txn = ctx.txn;
-  if (id.startsWith('@') && ctx.symbols.has(id)) {
-    const r = txn.get(table, ctx.symbols.get(id)!);
-    if (r) return r;
-  }
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
     const r = txn.get(table, id.toLowerCase());
     if (r) return r;
@@ -688,18 +684,27 @@ function runOne(ctx: Ctx, c: Command, pending: Map<string, CRow>): Output | null
       const table = resolveTable(txn, a[0]);
       if (has('--all')) {
         if (a.length > 1) throw new VsctlError('--all and records argument should not be specified together');
-        for (const r of txn.list(table)) txn.delete(r);
+        for (const r of txn.list(table)) destroyRow(ctx, r);
         return null;
       }
       if (a.length === 1) throw new VsctlError('either --all or records argument should be specified');
       for (const id of a.slice(1)) {
         const r = findRecord(ctx, table, id, !has('--if-exists'));
-        if (r) txn.delete(r);
+        if (r) destroyRow(ctx, r);
       }
       return null;
     }
   }
   throw new VsctlError(`unknown command '${c.name}'`);
+}
+
+/**
+ * destroy: later commands no longer see the row, but if a strong reference to
+ * it remains at commit it stays, silently — what ovs-vsctl 3.1 does (observed:
+ * `destroy Mirror m0` while a Bridge lists it exits 0 and changes nothing).
+ */
+function destroyRow(ctx: Ctx, r: CRow): void {
+  ctx.txn.delete(r, true);
 }
 
 function lines(l: string[]): string | null {

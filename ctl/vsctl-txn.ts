@@ -23,6 +23,7 @@ export class VsctlTxn {
   private readonly original = new Map<string, Map<string, CDatum>>();
   private readonly inserted = new Set<string>();
   private readonly deleted = new Map<string, string>();
+  private readonly softDeleted = new Set<string>();
   private nextNew = 1;
   readonly comments: string[] = [];
 
@@ -101,16 +102,36 @@ export class VsctlTxn {
     else this.set(row, column, cur.filter((a) => !pred(a)));
   }
 
-  delete(row: CRow): void {
+  /** Rows (other than itself) holding a strong reference to `uuid`. */
+  strongReferrers(table: string, uuid: string): CRow[] {
+    const out: CRow[] = [];
+    for (const [t, m] of this.rows) {
+      const ts = this.schema.tables[t];
+      const cols = Object.entries(ts.columns).filter(([, cs]) => (cs.key.refTable === table && cs.key.refType !== 'weak') || (cs.value?.refTable === table && cs.value.refType !== 'weak'));
+      if (cols.length === 0) continue;
+      for (const r of m.values()) {
+        if (r.uuid === uuid) continue;
+        if (cols.some(([c]) => { const d = r.cols.get(c)!; return d instanceof Map ? [...d].some(([k, v]) => k === uuid || v === uuid) : d.includes(uuid); })) out.push(r);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Removes `row` from this view. With `keepIfReferenced`, no delete is sent
+   * if a strong reference to it remains at commit (ovs-vsctl's destroy).
+   */
+  delete(row: CRow, keepIfReferenced = false): void {
     this.rows.get(row.table)!.delete(row.uuid);
     if (this.inserted.has(row.uuid)) this.inserted.delete(row.uuid);
     else this.deleted.set(row.uuid, row.table);
-    // Drop references to it, as OVSDB does for weak refs (ovs-vsctl removes strong ones itself).
+    if (keepIfReferenced) this.softDeleted.add(row.uuid);
+    // Drop weak references to it, as OVSDB will at commit (commands remove strong ones themselves).
     for (const [t, m] of this.rows) {
       const ts = this.schema.tables[t];
       for (const r of m.values()) {
         for (const [c, cs] of Object.entries(ts.columns)) {
-          if (cs.key.refTable === row.table || cs.value?.refTable === row.table) {
+          if ((cs.key.refTable === row.table && cs.key.refType === 'weak') || (cs.value?.refTable === row.table && cs.value.refType === 'weak')) {
             const d = r.cols.get(c)!;
             if (d instanceof Map) {
               if ([...d].some(([k, v]) => k === row.uuid || v === row.uuid)) r.cols.set(c, new Map([...d].filter(([k, v]) => k !== row.uuid && v !== row.uuid)));
@@ -148,7 +169,10 @@ export class VsctlTxn {
         if (Object.keys(row).length > 0) ops.push({ op: 'update', table: t, where: [['_uuid', '==', r.uuid]], row });
       }
     }
-    for (const [uuid, t] of this.deleted) ops.push({ op: 'delete', table: t, where: [['_uuid', '==', uuid]] });
+    for (const [uuid, t] of this.deleted) {
+      if (this.softDeleted.has(uuid) && this.strongReferrers(t, uuid).length > 0) continue;
+      ops.push({ op: 'delete', table: t, where: [['_uuid', '==', uuid]] });
+    }
     for (const c of this.comments) ops.push({ op: 'comment', comment: c });
     // Named uuids travel as {"namedUuid": name}; ["named-uuid", n] above is rewritten here.
     return { ops: JSON.parse(JSON.stringify(ops), (_k, v: unknown) => (Array.isArray(v) && v.length === 2 && v[0] === 'named-uuid' ? { namedUuid: v[1] } : v)) as JsonOp[], names };

@@ -139,4 +139,16 @@ describe('tsvs-vsctl transactions', () => {
     expect(() => vsctl(db, ['get', 'Bridge', 'br0', 'nocol'])).toThrow('Bridge does not contain a column whose name matches "nocol"');
     expect(() => vsctl(db, ['set', 'Bridge', 'br0', 'fail_mode=bogus'])).toThrow('bogus is not one of the allowed values');
   });
+
+  it('destroy: gone for later commands, kept at commit while strongly referenced (as ovs-vsctl 3.1)', () => {
+    vsctl(db, ['add-br', 'br0', '--', '--id=@m', 'create', 'Mirror', 'name=m0', '--', 'add', 'Bridge', 'br0', 'mirrors', '@m']);
+    expect(() => vsctl(db, ['destroy', 'Mirror', 'm0', '--', 'get', 'Mirror', 'm0', 'name'])).toThrow('no row "m0" in table Mirror');
+    expect(vsctl(db, ['destroy', 'Mirror', 'm0']).ops).toEqual([]);
+    expect(db.list('Mirror')).toHaveLength(1);
+    vsctl(db, ['clear', 'Bridge', 'br0', 'mirrors']);
+    expect(db.list('Mirror')).toHaveLength(0); // unreferenced non-root rows are collected
+    vsctl(db, ['create', 'QoS', 'type=linux-htb']);
+    vsctl(db, ['--all', 'destroy', 'QoS']);
+    expect(db.list('QoS')).toHaveLength(0);
+  });
 });
