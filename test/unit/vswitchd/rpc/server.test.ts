@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RpcClient, RpcError } from '../../../../ctl/rpc-client.js';
 import { Database } from '../../../../vswitchd/db/database.js';
 import { AppctlRegistry } from '../../../../vswitchd/rpc/appctl.js';
-import { encodeFrame } from '../../../../vswitchd/rpc/framing.js';
+import { encodeFrame, FrameDecoder } from '../../../../vswitchd/rpc/framing.js';
+import { decodeResponse, encodeRequest } from '../../../../vswitchd/rpc/messages.js';
 import { RpcServer } from '../../../../vswitchd/rpc/server.js';
 
 describe('RPC server', () => {
@@ -91,5 +92,33 @@ describe('RPC server', () => {
       c.request({ transact: { ops_json: JSON.stringify([{ op: 'insert', table: 'QoS', row: { type: `q${i}-${j}` } }]) } }))));
     expect(all).toHaveLength(60);
     expect(db.lastTxnId).toBe(61);
+  });
+
+  it('answers requests that arrive a byte at a time, two per write, or pipelined in one write', async () => {
+    const sock = createConnection(path);
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    const dec = new FrameDecoder();
+    const answers: number[] = [];
+    sock.on('data', (d: Buffer) => { for (const p of dec.push(d)) answers.push(decodeResponse(p).id); });
+    const f = (id: number): Buffer => encodeFrame(encodeRequest({ id, version: {} }));
+    const one = f(1);
+    for (let i = 0; i < one.length; i++) {
+      sock.write(one.subarray(i, i + 1));
+      await new Promise((r) => setImmediate(r));
+    }
+    sock.write(Buffer.concat([f(2), f(3), f(4).subarray(0, 3)]));
+    await new Promise((r) => setTimeout(r, 20));
+    sock.write(f(4).subarray(3));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answers.sort()).toEqual([1, 2, 3, 4]);
+    sock.destroy();
+  });
+
+  it('an answer too big for a frame becomes an error answer', async () => {
+    const big = 'x'.repeat(40_000);
+    db.transact([{ op: 'update', table: 'Open_vSwitch', where: [], row: { external_ids: { a: big, b: big } } }]);
+    const c = await connect();
+    await expect(c.request({ list: { table: 'Open_vSwitch' } })).rejects.toMatchObject({ code: 'resources exhausted' });
+    expect(((await c.request({ version: {} })).result as { version: string }).version).toBe('test');
   });
 });
