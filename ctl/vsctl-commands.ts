@@ -15,6 +15,8 @@ export interface GlobalOptions {
   timeoutSec: number;
   format: 'list' | 'table' | 'json' | 'bare';
   rundir: string | null;
+  /** --db=unix:PATH: the daemon's socket itself. */
+  db: string | null;
   dryRun: boolean;
   help: boolean;
   version: boolean;
@@ -70,7 +72,7 @@ const GLOBAL_VALUE = new Set(['--timeout', '--format', '--rundir', '--db', '-t']
 const GLOBAL_FLAG = new Set(['--no-wait', '--wait', '--dry-run', '--help', '-h', '--version', '-V', '--oneline', '--bare', '--no-syslog', '-v', '--verbose']);
 
 export function parseCommandLine(argv: readonly string[]): { global: GlobalOptions; commands: Command[] } {
-  const global: GlobalOptions = { noWait: false, timeoutSec: 0, format: 'list', rundir: null, dryRun: false, help: false, version: false };
+  const global: GlobalOptions = { noWait: false, timeoutSec: 0, format: 'list', rundir: null, db: null, dryRun: false, help: false, version: false };
   const commands: Command[] = [];
   let local = new Map<string, string | true>();
   let i = 0;
@@ -131,7 +133,11 @@ function applyGlobal(g: GlobalOptions, name: string, value: string | true): void
     case '--help': case '-h': g.help = true; break;
     case '--version': case '-V': g.version = true; break;
     case '--bare': g.format = 'bare'; break;
-    case '--oneline': case '--no-syslog': case '-v': case '--verbose': case '--db': break;
+    case '--oneline': case '--no-syslog': case '-v': case '--verbose': break;
+    case '--db':
+      if (typeof value !== 'string' || !value.startsWith('unix:') || value.length === 5) throw new VsctlError(`--db: "${String(value)}": tsvs-vsctl talks to tsvs-vswitchd over unix:PATH only`);
+      g.db = value.slice(5);
+      break;
     case '--timeout': case '-t': {
       if (typeof value !== 'string' || !/^\d+$/.test(value)) throw new VsctlError(`value ${String(value)} on -t or --timeout is invalid`);
       g.timeoutSec = Number(value);
@@ -158,6 +164,8 @@ export type Output = string | ((uuidOf: (placeholder: string) => string) => stri
 
 export interface RunResult {
   outputs: Output[];
+  /** Printed to stderr, the command still runs (ovs-vsctl's WARN lines). */
+  warnings: string[];
   /** br-exists on a missing bridge: exit status 2. */
   exitCode: number;
 }
@@ -451,6 +459,7 @@ function deletePort(ctx: Ctx, br: CRow, port: CRow): void {
 export function runCommands(txn: VsctlTxn, global: GlobalOptions, commands: readonly Command[]): RunResult {
   const ctx = new Ctx(txn, global);
   const outputs: Output[] = [];
+  const warnings: string[] = [];
   let exitCode = 0;
   // --id=@name symbols are visible to every command, also ones before the defining create.
   for (const c of commands) {
@@ -466,6 +475,7 @@ export function runCommands(txn: VsctlTxn, global: GlobalOptions, commands: read
     if (c.name !== 'create') continue;
     const id = c.options.get('--id');
     const table = resolveTable(txn, c.args[0]);
+    if (id === undefined && !txn.table(table).isRoot) warnings.push(`applying "create" command to table ${table} without --id option will have no effect`);
     const row = txn.insert(table);
     pending.set(commandKey(c), row);
     if (typeof id === 'string') ctx.symbols.set(id, row.uuid);
@@ -475,7 +485,7 @@ export function runCommands(txn: VsctlTxn, global: GlobalOptions, commands: read
     if (out === 2) exitCode = 2;
     else if (out !== null) outputs.push(out);
   }
-  return { outputs, exitCode };
+  return { outputs, warnings, exitCode };
 }
 
 const keys = new WeakMap<Command, string>();
@@ -602,12 +612,12 @@ function runOne(ctx: Ctx, c: Command, pending: Map<string, CRow>): Output | null
       return null;
     case 'list': {
       const table = resolveTable(txn, a[0]);
-      const rows = a.length === 1 ? txn.list(table).filter((r) => !txn.isNew(r.uuid)) : a.slice(1).map((id) => findRecord(ctx, table, id, !has('--if-exists'))).filter((r): r is CRow => r !== undefined);
+      const rows = a.length === 1 ? txn.list(table) : a.slice(1).map((id) => findRecord(ctx, table, id, !has('--if-exists'))).filter((r): r is CRow => r !== undefined);
       return rows.length ? formatRows(ctx, table, rows, c.options.get('--columns')) : ctx.global.format === 'json' || ctx.global.format === 'table' ? formatRows(ctx, table, [], c.options.get('--columns')) : null;
     }
     case 'find': {
       const table = resolveTable(txn, a[0]);
-      const rows = txn.list(table).filter((r) => !txn.isNew(r.uuid) && a.slice(1).every((cond) => evalCondition(ctx, table, r, cond)));
+      const rows = txn.list(table).filter((r) => a.slice(1).every((cond) => evalCondition(ctx, table, r, cond)));
       return rows.length ? formatRows(ctx, table, rows, c.options.get('--columns')) : ctx.global.format === 'json' || ctx.global.format === 'table' ? formatRows(ctx, table, [], c.options.get('--columns')) : null;
     }
     case 'get': {

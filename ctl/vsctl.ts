@@ -30,7 +30,7 @@ Database commands:      list TBL [REC]  find TBL CONDITION...  get TBL REC COL[:
                         remove TBL REC COL [KEY=]VALUE...  clear TBL REC COL...
                         create TBL COL[:KEY]=VALUE...  destroy TBL REC...  comment [ARG]...
 Command options:        --may-exist  --if-exists  --id=@NAME  --columns=COL,...  --all  --with-iface
-Options:                --rundir=DIR (default $TSVS_RUNDIR or ./var/run)  --no-wait  --timeout=SECS
+Options:                --rundir=DIR (default $TSVS_RUNDIR or ./var/run)  --db=unix:SOCKET  --no-wait  --timeout=SECS
                         --format=list|table|json  --bare  --dry-run  --help  --version
 `;
 
@@ -60,7 +60,7 @@ async function execute(client: RpcClient, global: GlobalOptions, commands: Comma
     const { ops, names } = txn.ops();
     const finish = (uuidOf: (p: string) => string): VsctlResult => ({
       stdout: run.outputs.map((o) => (typeof o === 'string' ? o : o(uuidOf))).join(''),
-      stderr: '',
+      stderr: run.warnings.map((w) => `${PROGRAM}: warning: ${w}\n`).join(''),
       exitCode: run.exitCode,
     });
     if (ops.length === 0 || isReadOnly(commands) || global.dryRun) return finish((p) => p);
@@ -98,7 +98,7 @@ export async function vsctl(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     const { global, commands } = parseCommandLine(argv);
     if (global.help) return { stdout: VSCTL_USAGE, stderr: '', exitCode: 0 };
     if (global.version) return { stdout: `${PROGRAM} (tsvs) 0.1.0\n`, stderr: '', exitCode: 0 };
-    const path = join(global.rundir ?? defaultRundir(env), RPC_SOCKET_NAME);
+    const path = global.db ?? join(global.rundir ?? defaultRundir(env), RPC_SOCKET_NAME);
     const work = (async () => {
       client = await RpcClient.connect(path);
       return execute(client, global, commands);

@@ -53,6 +53,7 @@ const SESSION: string[][] = [
   ['get', 'Bridge', 'br0', 'nocol'],
   ['get', 'Interface', 'p1', 'options:zz'],
   ['--if-exists', 'get', 'Interface', 'p1', 'options:zz'],
+  ['--bare', 'create', 'Mirror', 'name=orphan', '--', '--columns=name', 'list', 'Mirror'],
   ['set', 'Port', 'p2', 'tag=abc'],
   ['set', 'Port', 'p2', 'tag=5000'],
   ['set', 'Bridge', 'br0', 'fail_mode=bogus'],
@@ -116,7 +117,7 @@ function canonicalShow(text: string): string {
 }
 
 function normalise(step: string[], out: string, program: string): string {
-  let t = out.replaceAll(`${program}: `, 'VSCTL: ').replace(UUID, '<uuid>').replace(/^.*db_ctl_base\|WARN\|.*\n/gm, '');
+  let t = out.replaceAll(`${program}: `, 'VSCTL: ').replace(UUID, '<uuid>').replace(/^.*db_ctl_base\|WARN\|(.*)\n/gm, 'WARN: $1\n').replace(/^VSCTL: warning: (.*)\n/gm, 'WARN: $1\n');
   if (step[0] === 'show') t = canonicalShow(t.replace(INTENTIONAL.showErrorLines, '').replace(INTENTIONAL.ovsVersionLines, ''));
   // Bare find output order is the table's order: compare as sets of records.
   if (step.includes('find') || step.includes('list')) t = t.split('\n\n').map((r) => r.trim()).filter(Boolean).sort().join('\n\n');
