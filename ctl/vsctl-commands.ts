@@ -283,8 +283,9 @@ function findRecord(ctx: Ctx, table: string, id: string, must: boolean): CRow | 
     }
     if (!referrer) continue;
     if (rid.uuidColumn === null) return referrer;
-    const u = (referrer.cols.get(rid.uuidColumn) as string[])[0];
-    const r = u !== undefined ? txn.get(table, u) : undefined;
+    // As in ovs-vsctl, only a reference to exactly one row names it (a bridge with two controllers names none).
+    const us = referrer.cols.get(rid.uuidColumn) as string[];
+    const r = us.length === 1 ? txn.get(table, us[0]) : undefined;
     if (r) return r;
   }
   if (must) throw new VsctlError(`no row "${id}" in table ${table}`);
@@ -424,6 +425,15 @@ function checkSize(d: CDatum, cs: RpcColumn, col: string): void {
 
 // --- the commands ------------------------------------------------------------------
 
+/** ovs-vsctl's check_conflicts: no bridge, port or interface may already have `name`. */
+function checkConflicts(ctx: Ctx, name: string, what: string): void {
+  if (ctx.findBridge(name, false)) throw new VsctlError(`${what} because a bridge named ${name} already exists`);
+  const p = ctx.findPort(name, false);
+  if (p) throw new VsctlError(`${what} because a port named ${name} already exists on bridge ${str(p.br, 'name')}`);
+  const i = ctx.findIface(name, false);
+  if (i) throw new VsctlError(`${what} because an interface named ${name} already exists on bridge ${str(i.br, 'name')}`);
+}
+
 function addInterfaces(ctx: Ctx, br: CRow, portName: string, ifaceNames: string[], settings: string[], mayExist: boolean, fakeIface: boolean): void {
   const txn = ctx.txn;
   const existing = ctx.findPort(portName, false);
@@ -437,12 +447,9 @@ function addInterfaces(ctx: Ctx, br: CRow, portName: string, ifaceNames: string[
       }
       return;
     }
-    throw new VsctlError(`cannot create a port named ${portName} because a port named ${portName} already exists on bridge ${str(existing.br, 'name')}`);
   }
-  for (const n of ifaceNames) {
-    const e = ctx.findIface(n, false);
-    if (e) throw new VsctlError(`cannot create an interface named ${n} because it already exists on bridge ${str(e.br, 'name')}`);
-  }
+  checkConflicts(ctx, portName, `cannot create a port named ${portName}`);
+  for (const n of ifaceNames) if (n !== portName) checkConflicts(ctx, n, `cannot create an interface named ${n}`);
   const ifaces = ifaceNames.map((n) => txn.insert('Interface', new Map([['name', [n]]])));
   const port = txn.insert('Port', new Map<string, CDatum>([['name', [portName]], ['interfaces', ifaces.map((i) => i.uuid)]]));
   if (fakeIface) txn.set(port, 'bond_fake_iface', [true]);
@@ -510,12 +517,8 @@ function runOne(ctx: Ctx, c: Command, pending: Map<string, CRow>): Output | null
       if (a.length === 2) throw new VsctlError("'add-br' command takes exactly 1 or 3 arguments");
       if (a.length === 3) throw new VsctlError('fake bridges (add-br BRIDGE PARENT VLAN) are not supported by tsvs');
       const name = a[0];
-      if (ctx.findBridge(name, false)) {
-        if (has('--may-exist')) return null;
-        throw new VsctlError(`cannot create a bridge named ${name} because a bridge named ${name} already exists`);
-      }
-      const p = ctx.findPort(name, false);
-      if (p) throw new VsctlError(`cannot create a bridge named ${name} because a port named ${name} already exists on bridge ${str(p.br, 'name')}`);
+      if (ctx.findBridge(name, false) && has('--may-exist')) return null;
+      checkConflicts(ctx, name, `cannot create a bridge named ${name}`);
       const iface = txn.insert('Interface', new Map<string, CDatum>([['name', [name]], ['type', ['internal']]]));
       const port = txn.insert('Port', new Map<string, CDatum>([['name', [name]], ['interfaces', [iface.uuid]]]));
       const br = txn.insert('Bridge', new Map<string, CDatum>([['name', [name]], ['ports', [port.uuid]]]));
