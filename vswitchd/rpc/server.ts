@@ -4,7 +4,7 @@
 // sends garbage is disconnected, the server and the other clients carry on.
 
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Database, DbError, type Condition, type Operation } from '../db/database.js';
 import type { BaseType, DatabaseSchema } from '../db/schema.js';
 import type { RpcBaseType, RpcSchema } from './rpc-schema.js';
@@ -58,8 +58,11 @@ export class RpcServer {
 
   async start(): Promise<void> {
     const { path } = this.opts;
-    // Our pidfile says no other daemon owns this rundir, so a leftover socket is stale.
-    if (existsSync(path)) unlinkSync(path);
+    // A leftover socket nobody answers on is stale (a crash); one that answers belongs to a live daemon.
+    if (existsSync(path)) {
+      if (await answers(path)) throw new Error(`${path}: another daemon is already listening on this socket`);
+      unlinkSync(path);
+    }
     const server = createServer((s) => this.accept(s));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -224,6 +227,17 @@ export class RpcServer {
       this.cfgWaiters.add(check);
     });
   }
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 function parseJson(text: string, what: string): unknown {

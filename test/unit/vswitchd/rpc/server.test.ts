@@ -121,4 +121,15 @@ describe('RPC server', () => {
     await expect(c.request({ list: { table: 'Open_vSwitch' } })).rejects.toMatchObject({ code: 'resources exhausted' });
     expect(((await c.request({ version: {} })).result as { version: string }).version).toBe('test');
   });
+
+  it('refuses a socket a live server answers on, replaces a stale one', async () => {
+    const other = new RpcServer({ path, db, appctl: new AppctlRegistry(), version: 'x' });
+    await expect(other.start()).rejects.toThrow('another daemon is already listening');
+    await server.stop();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(path, ''); // a leftover file from a crash
+    server = new RpcServer({ path, db, appctl: new AppctlRegistry(), version: 'test' });
+    await server.start();
+    expect(((await (await connect()).request({ version: {} })).result as { version: string }).version).toBe('test');
+  });
 });
