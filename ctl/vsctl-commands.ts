@@ -56,6 +56,11 @@ const SPECS: Record<string, CommandSpec> = {
   'get-fail-mode': { min: 1, max: 1, options: [], readOnly: true },
   'del-fail-mode': { min: 1, max: 1, options: [] },
   'set-fail-mode': { min: 2, max: 2, options: [] },
+  'br-set-external-id': { min: 2, max: 3, options: [] },
+  'br-get-external-id': { min: 1, max: 2, options: [], readOnly: true },
+  'get-manager': { min: 0, max: 0, options: [], readOnly: true },
+  'del-manager': { min: 0, max: 0, options: [] },
+  'set-manager': { min: 1, max: Infinity, options: [] },
   comment: { min: 0, max: Infinity, options: [] },
   list: { min: 1, max: Infinity, options: ['--if-exists', '--columns'], readOnly: true },
   find: { min: 1, max: Infinity, options: ['--columns'], readOnly: true },
@@ -608,6 +613,29 @@ function runOne(ctx: Ctx, c: Command, pending: Map<string, CRow>): Output | null
       const br = ctx.findBridge(a[0], true)!;
       if (a[1] !== 'standalone' && a[1] !== 'secure') throw new VsctlError('fail-mode must be "standalone" or "secure"');
       txn.set(br, 'fail_mode', [a[1]]);
+      return null;
+    }
+    case 'br-set-external-id': {
+      const br = ctx.findBridge(a[0], true)!;
+      const m = new Map(br.cols.get('external_ids') as Map<Atom, Atom>);
+      if (a.length === 3) m.set(a[1], a[2]);
+      else m.delete(a[1]);
+      txn.set(br, 'external_ids', m);
+      return null;
+    }
+    case 'br-get-external-id': {
+      const m = ctx.findBridge(a[0], true)!.cols.get('external_ids') as Map<Atom, Atom>;
+      if (a.length === 2) return m.has(a[1]) ? lines([String(m.get(a[1]))]) : null;
+      return lines([...m].map(([k, v]) => `${String(k)}=${String(v)}`).sort());
+    }
+    case 'get-manager':
+      return lines(refs(ctx.ovs(), 'manager_options').map((u) => str(txn.get('Manager', u)!, 'target')).sort());
+    case 'del-manager':
+    case 'set-manager': {
+      const ovs = ctx.ovs();
+      for (const u of refs(ovs, 'manager_options')) txn.delete(txn.get('Manager', u)!);
+      const ms = c.name === 'set-manager' ? a.map((t) => txn.insert('Manager', new Map([['target', [t]]]))) : [];
+      txn.set(ovs, 'manager_options', ms.map((r) => r.uuid));
       return null;
     }
     case 'comment':

@@ -154,4 +154,12 @@ describe('tsvs-vsctl transactions', () => {
     vsctl(db, ['--all', 'destroy', 'QoS']);
     expect(db.list('QoS')).toHaveLength(0);
   });
+
+  it('bridge external ids and managers', () => {
+    vsctl(db, ['add-br', 'br0', '--', 'br-set-external-id', 'br0', 'k', 'v', '--', 'set-manager', 'ptcp:6640']);
+    expect(vsctl(db, ['br-get-external-id', 'br0', '--', 'br-get-external-id', 'br0', 'k', '--', 'get-manager']).stdout).toBe('k=v\nv\nptcp:6640\n');
+    vsctl(db, ['br-set-external-id', 'br0', 'k', '--', 'del-manager']);
+    expect(vsctl(db, ['br-get-external-id', 'br0', '--', 'get-manager']).stdout).toBe('');
+    expect(db.list('Manager')).toEqual([]);
+  });
 });
