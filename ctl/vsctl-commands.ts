@@ -71,7 +71,15 @@ const SPECS: Record<string, CommandSpec> = {
   clear: { min: 3, max: Infinity, options: ['--if-exists'] },
   create: { min: 1, max: Infinity, options: ['--id'] },
   destroy: { min: 1, max: Infinity, options: ['--if-exists', '--all'] },
+  'wait-until': { min: 2, max: Infinity, options: [], readOnly: true },
 };
+
+/** wait-until's condition does not hold yet: run the whole invocation again on a newer snapshot. */
+export class WaitRetry extends Error {
+  constructor() {
+    super('wait-until: condition does not hold yet');
+  }
+}
 
 const GLOBAL_VALUE = new Set(['--timeout', '--format', '--rundir', '--db', '-t']);
 const GLOBAL_FLAG = new Set(['--no-wait', '--wait', '--dry-run', '--help', '-h', '--version', '-V', '--oneline', '--bare', '--no-syslog', '-v', '--verbose']);
@@ -720,6 +728,12 @@ function runOne(ctx: Ctx, c: Command, pending: Map<string, CRow>): Output | null
       const row = pending.get(commandKey(c))!;
       for (const s of a.slice(1)) setColumn(ctx, table, row, s);
       return (uuidOf) => `${uuidOf(row.uuid)}\n`;
+    }
+    case 'wait-until': {
+      const table = resolveTable(txn, a[0]);
+      const row = findRecord(ctx, table, a[1], false);
+      if (!row || !a.slice(2).every((cond) => evalCondition(ctx, table, row, cond))) throw new WaitRetry();
+      return null;
     }
     case 'destroy': {
       const table = resolveTable(txn, a[0]);

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { RpcSchema } from '../vswitchd/rpc/rpc-schema.js';
 import { defaultRundir, RPC_SOCKET_NAME, RpcClient, RpcError } from './rpc-client.js';
-import { isReadOnly, parseCommandLine, runCommands, type Command, type GlobalOptions } from './vsctl-commands.js';
+import { isReadOnly, parseCommandLine, runCommands, WaitRetry, type Command, type GlobalOptions } from './vsctl-commands.js';
 import { VsctlTxn } from './vsctl-txn.js';
 import { VsctlError } from './vsctl-values.js';
 
@@ -31,6 +31,7 @@ Database commands:      list TBL [REC]  find TBL CONDITION...  get TBL REC COL[:
                         set TBL REC COL[:KEY]=VALUE...  add TBL REC COL [KEY=]VALUE...
                         remove TBL REC COL [KEY=]VALUE...  clear TBL REC COL...
                         create TBL COL[:KEY]=VALUE...  destroy TBL REC...  comment [ARG]...
+                        wait-until TBL REC [COL[:KEY]=VALUE]...
 Command options:        --may-exist  --if-exists  --id=@NAME  --columns=COL,...  --all  --with-iface
 Options:                --rundir=DIR (default $TSVS_RUNDIR or ./var/run)  --db=unix:SOCKET  --no-wait  --timeout=SECS
                         --format=list|table|json  --bare  --dry-run  --help  --version
@@ -58,7 +59,16 @@ async function execute(client: RpcClient, global: GlobalOptions, commands: Comma
     const snap = await snapshot(client, schema);
     if (!snap) continue;
     const txn = new VsctlTxn(schema, snap.rows);
-    const run = runCommands(txn, global, commands);
+    let run: ReturnType<typeof runCommands>;
+    try {
+      run = runCommands(txn, global, commands);
+    } catch (e) {
+      if (!(e instanceof WaitRetry)) throw e;
+      // Poll until the condition holds; --timeout bounds it, as in ovs-vsctl.
+      await new Promise((r) => setTimeout(r, 50));
+      attempt--;
+      continue;
+    }
     const { ops, names } = txn.ops();
     const finish = (uuidOf: (p: string) => string): VsctlResult => ({
       stdout: run.outputs.map((o) => (typeof o === 'string' ? o : o(uuidOf))).join(''),

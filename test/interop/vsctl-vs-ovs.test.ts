@@ -30,6 +30,7 @@ const SESSION: string[][] = [
   ['get-controller', 'br0'],
   ['set-fail-mode', 'br0', 'secure'],
   ['get-fail-mode', 'br0'],
+  ['wait-until', 'Bridge', 'br0', 'fail_mode=secure', '--', 'wait-until', 'Interface', 'p1', 'options:ip="10.0.0.1/24"'],
   ['get', 'Bridge', 'br0', 'fail_mode'],
   ['--bare', '--columns=name', 'find', 'Interface', 'type=guest'],
   ['--columns=name,options', 'find', 'Interface', 'options:ip="10.0.0.2/24"'],

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseCommandLine, runCommands } from '../../../ctl/vsctl-commands.js';
+import { parseCommandLine, runCommands, WaitRetry } from '../../../ctl/vsctl-commands.js';
 import { VsctlTxn } from '../../../ctl/vsctl-txn.js';
 import { parseDatum, formatDatum, VsctlError } from '../../../ctl/vsctl-values.js';
 import { Database, type Operation } from '../../../vswitchd/db/database.js';
@@ -161,5 +161,12 @@ describe('tsvs-vsctl transactions', () => {
     vsctl(db, ['br-set-external-id', 'br0', 'k', '--', 'del-manager']);
     expect(vsctl(db, ['br-get-external-id', 'br0', '--', 'get-manager']).stdout).toBe('');
     expect(db.list('Manager')).toEqual([]);
+  });
+
+  it('wait-until holds or asks to be retried on a newer snapshot', () => {
+    vsctl(db, ['add-br', 'br0']);
+    expect(vsctl(db, ['wait-until', 'Bridge', 'br0', 'name=br0']).exitCode).toBe(0);
+    expect(() => vsctl(db, ['wait-until', 'Bridge', 'br0', 'fail_mode=secure'])).toThrow(WaitRetry);
+    expect(() => vsctl(db, ['wait-until', 'Bridge', 'br9'])).toThrow(WaitRetry);
   });
 });
