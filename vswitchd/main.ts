@@ -39,6 +39,7 @@ async function run(opts: DaemonOptions): Promise<void> {
     await daemon.start();
   } catch (e) {
     const msg = (e as Error).message;
+    daemon.vlog.console = false; // stderr gets the one line below; a log file gets the details
     daemon.vlog.module('vswitchd').err(`start-up failed: ${msg}`);
     await daemon.stop().catch(() => {});
     if (process.send) process.send({ error: msg });

@@ -122,4 +122,22 @@ describe('tsvs-vswitchd with tsvs-vsctl and tsvs-appctl', () => {
     expect(text).toMatch(/tsvs_port_rx_packets\{bridge="br0",port="p1"\} \d+/);
     expect(text).toContain('tsvs_datapath_flows{bridge="br0"}');
   });
+
+  it('--detach returns once the daemon is ready; a second daemon on the same rundir is refused', async () => {
+    await d.kill('SIGTERM');
+    const r = await runTool('tsvs-vswitchd', [`--rundir=${d.rundir}`, `--dbdir=${d.dbdir}`, '--detach'], d.rundir);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(await vsctl('list-br')).toBe('br0\nbr1\n');
+    const again = await runTool('tsvs-vswitchd', [`--rundir=${d.rundir}`, `--dbdir=${d.dbdir}`], d.rundir);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^tsvs-vswitchd: .*tsvs-vswitchd\.pid: tsvs-vswitchd is already running \(pid \d+\)\n$/);
+    expect(await appctl('exit')).toBe('');
+    for (let i = 0; i < 50 && existsSync(d.socket); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(existsSync(d.socket)).toBe(false);
+  });
+
+  it('bad daemon arguments are one line and exit 1', async () => {
+    const r = await runTool('tsvs-vswitchd', ['--log-level=loud'], d.rundir);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'tsvs-vswitchd: --log-level: unknown level "loud" (use off, emer, err, warn, info or dbg)\n' });
+  });
 });
