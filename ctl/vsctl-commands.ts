@@ -268,9 +268,9 @@ export function resolveTable(txn: VsctlTxn, name: string): string {
   throw new VsctlError(`unknown table "${name}"`);
 }
 
-function resolveColumn(txn: VsctlTxn, table: string, name: string): string {
+function resolveColumn(txn: VsctlTxn, table: string, name: string, allowUuid = true): string {
   const cols = Object.keys(txn.table(table).columns);
-  if (name === '_uuid') return name;
+  if (name === '_uuid' && allowUuid) return name;
   const exact = cols.find((c) => c === name) ?? cols.find((c) => c.toLowerCase() === name.toLowerCase());
   if (exact) return exact;
   const pre = cols.filter((c) => c.startsWith(name));
@@ -411,11 +411,17 @@ function evalCondition(ctx: Ctx, table: string, row: CRow, arg: string): boolean
 
 // --- set/add/remove argument parsing ------------------------------------------------
 
+/** A column set/add/remove/clear may change: not _uuid, not an immutable column of an existing row. */
+function writableColumn(ctx: Ctx, table: string, row: CRow, name: string): string {
+  const col = resolveColumn(ctx.txn, table, name, false);
+  if (!ctx.txn.column(table, col).mutable && !ctx.txn.isNew(row.uuid)) throw new VsctlError(`cannot modify read-only column ${col} in table ${table}`);
+  return col;
+}
+
 function setColumn(ctx: Ctx, table: string, row: CRow, arg: string): void {
   const { column, key, rest } = splitColumnKey(arg);
   if (!rest.startsWith('=')) throw new VsctlError(`${arg}: missing value`);
-  const col = resolveColumn(ctx.txn, table, column);
-  if (col === '_uuid') throw new VsctlError('cannot modify read-only column _uuid');
+  const col = writableColumn(ctx, table, row, column);
   const cs = ctx.txn.column(table, col);
   const text = rest.slice(1);
   if (key !== null) {
@@ -476,10 +482,10 @@ function deletePort(ctx: Ctx, br: CRow, port: CRow): void {
   ctx.txn.delete(port);
 }
 
-export function runCommands(txn: VsctlTxn, global: GlobalOptions, commands: readonly Command[]): RunResult {
+/** `warnings` collects ovs-vsctl-style warnings, also when a command then fails. */
+export function runCommands(txn: VsctlTxn, global: GlobalOptions, commands: readonly Command[], warnings: string[] = []): RunResult {
   const ctx = new Ctx(txn, global);
   const outputs: Output[] = [];
-  const warnings: string[] = [];
   let exitCode = 0;
   // --id=@name symbols are visible to every command, also ones before the defining create.
   for (const c of commands) {
@@ -687,7 +693,7 @@ function runOne(ctx: Ctx, c: Command, pending: Map<string, CRow>): Output | null
       const table = resolveTable(txn, a[0]);
       const row = findRecord(ctx, table, a[1], !has('--if-exists'));
       if (!row) return null;
-      const col = resolveColumn(txn, table, a[2]);
+      const col = writableColumn(ctx, table, row, a[2]);
       const cs = txn.column(table, col);
       for (const v of a.slice(3)) {
         if (c.name === 'add') {
@@ -716,7 +722,7 @@ function runOne(ctx: Ctx, c: Command, pending: Map<string, CRow>): Output | null
       const row = findRecord(ctx, table, a[1], !has('--if-exists'));
       if (!row) return null;
       for (const cname of a.slice(2)) {
-        const col = resolveColumn(txn, table, cname);
+        const col = writableColumn(ctx, table, row, cname);
         const cs = txn.column(table, col);
         if (cs.min > 0) throw new VsctlError(`"clear" operation cannot be applied to column ${col} of table ${table}, which is not allowed to be empty`);
         txn.set(row, col, cs.value ? new Map() : []);

@@ -53,7 +53,7 @@ async function snapshot(client: RpcClient, schema: RpcSchema): Promise<{ txnId: 
   return { txnId, rows };
 }
 
-async function execute(client: RpcClient, global: GlobalOptions, commands: Command[]): Promise<VsctlResult> {
+async function execute(client: RpcClient, global: GlobalOptions, commands: Command[], warnings: string[]): Promise<VsctlResult> {
   const schema = (await client.request({ schema: {} })).result as RpcSchema;
   for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
     const snap = await snapshot(client, schema);
@@ -61,7 +61,8 @@ async function execute(client: RpcClient, global: GlobalOptions, commands: Comma
     const txn = new VsctlTxn(schema, snap.rows);
     let run: ReturnType<typeof runCommands>;
     try {
-      run = runCommands(txn, global, commands);
+      warnings.length = 0;
+      run = runCommands(txn, global, commands, warnings);
     } catch (e) {
       if (!(e instanceof WaitRetry)) throw e;
       // Poll until the condition holds; --timeout bounds it, as in ovs-vsctl.
@@ -72,7 +73,7 @@ async function execute(client: RpcClient, global: GlobalOptions, commands: Comma
     const { ops, names } = txn.ops();
     const finish = (uuidOf: (p: string) => string): VsctlResult => ({
       stdout: run.outputs.map((o) => (typeof o === 'string' ? o : o(uuidOf))).join(''),
-      stderr: run.warnings.map((w) => `${PROGRAM}: warning: ${w}\n`).join(''),
+      stderr: formatWarnings(run.warnings),
       exitCode: run.exitCode,
     });
     if (ops.length === 0 || isReadOnly(commands) || global.dryRun) return finish((p) => p);
@@ -102,10 +103,15 @@ async function execute(client: RpcClient, global: GlobalOptions, commands: Comma
   throw new VsctlError(`the database kept changing; gave up after ${MAX_TRIES} attempts`);
 }
 
+function formatWarnings(w: readonly string[]): string {
+  return w.map((m) => `${PROGRAM}: warning: ${m}\n`).join('');
+}
+
 /** Runs one tsvs-vsctl invocation; never exits the process (tests call this). */
 export async function vsctl(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<VsctlResult> {
   let client: RpcClient | null = null;
   let timer: NodeJS.Timeout | null = null;
+  const warnings: string[] = [];
   try {
     const { global, commands } = parseCommandLine(argv);
     if (global.help) return { stdout: VSCTL_USAGE, stderr: '', exitCode: 0 };
@@ -113,7 +119,7 @@ export async function vsctl(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     const path = global.db ?? join(global.rundir ?? defaultRundir(env), RPC_SOCKET_NAME);
     const work = (async () => {
       client = await RpcClient.connect(path);
-      return execute(client, global, commands);
+      return execute(client, global, commands, warnings);
     })();
     if (global.timeoutSec > 0) {
       const timeout = new Promise<never>((_, reject) => {
@@ -124,7 +130,7 @@ export async function vsctl(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     return await work;
   } catch (e) {
     const msg = e instanceof VsctlError || e instanceof RpcError ? e.message : e instanceof Error ? e.message : String(e);
-    return { stdout: '', stderr: `${PROGRAM}: ${msg}\n`, exitCode: 1 };
+    return { stdout: '', stderr: `${formatWarnings(warnings)}${PROGRAM}: ${msg}\n`, exitCode: 1 };
   } finally {
     if (timer) clearTimeout(timer);
     (client as RpcClient | null)?.close();
