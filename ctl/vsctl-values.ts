@@ -105,8 +105,10 @@ export function parseAtom(text: string, base: RpcBaseType, resolve?: SymbolResol
       a = Number(t);
       break;
     case 'boolean':
-      if (t !== 'true' && t !== 'false') throw new VsctlError(`"${t}" is not a valid boolean (use "true" or "false")`);
-      a = t === 'true';
+      // ovs-vsctl also takes yes/no, on/off, 1/0.
+      if (['true', 'yes', 'on', '1'].includes(t)) a = true;
+      else if (['false', 'no', 'off', '0'].includes(t)) a = false;
+      else throw new VsctlError(`"${t}" is not a valid boolean (use "true" or "false")`);
       break;
     case 'string':
       a = unquote(t);
@@ -121,8 +123,14 @@ export function parseAtom(text: string, base: RpcBaseType, resolve?: SymbolResol
     throw new VsctlError(`constraint violation: ${formatAtom(a, base)} is not one of the allowed values ([${base.enum.map((e) => formatAtom(e, base)).join(', ')}])`);
   }
   if (base.type === 'integer') {
-    if ((base.minInteger !== undefined && (a as number) < base.minInteger) || (base.maxInteger !== undefined && (a as number) > base.maxInteger)) {
-      throw new VsctlError(`constraint violation: ${a} is not in the valid range ${base.minInteger ?? ''} to ${base.maxInteger ?? ''} (inclusive)`);
+    const n = a as number;
+    const lo = base.minInteger;
+    const hi = base.maxInteger;
+    if ((lo !== undefined && n < lo) || (hi !== undefined && n > hi)) {
+      // ovsdb_base_type's messages
+      if (lo !== undefined && hi !== undefined) throw new VsctlError(`constraint violation: ${n} is not in the valid range ${lo} to ${hi} (inclusive)`);
+      if (lo !== undefined) throw new VsctlError(`constraint violation: ${n} is less than minimum allowed value ${lo}`);
+      throw new VsctlError(`constraint violation: ${n} is greater than maximum allowed value ${hi}`);
     }
   }
   return a;
@@ -143,7 +151,18 @@ export function parseDatum(text: string, col: RpcColumn, resolve?: SymbolResolve
     return sortMap(m);
   }
   if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
-  const atoms = t.trim() === '' ? [] : splitTop(t, ',').map((x) => parseAtom(x, col.key, resolve));
+  const atoms: Atom[] = [];
+  if (t.trim() !== '') {
+    for (const x of splitTop(t, ',')) {
+      // Integer sets take ranges: 1-5 (ovs-vsctl's "valid integer or range").
+      const range = col.key.type === 'integer' ? /^\s*(-?\d+)-(-?\d+)\s*$/.exec(x) : null;
+      if (range) {
+        const [lo, hi] = [Number(range[1]), Number(range[2])];
+        if (hi < lo || hi - lo >= 4096) throw new VsctlError(`"${x.trim()}" is not a valid integer range (at most 4096 values, low to high)`);
+        for (let n = lo; n <= hi; n++) atoms.push(parseAtom(String(n), col.key, resolve));
+      } else atoms.push(parseAtom(x, col.key, resolve));
+    }
+  }
   if (col.max !== null && atoms.length > col.max) throw new VsctlError(`${text.trim()}: ${atoms.length} value(s) specified but the maximum number is ${col.max}`);
   return sortSet(atoms);
 }
