@@ -462,7 +462,8 @@ function addInterfaces(ctx: Ctx, br: CRow, portName: string, ifaceNames: string[
       const have = ctx.ifacesOf(existing.port).map((i) => str(i, 'name')).sort();
       const want = [...ifaceNames].sort();
       if (have.join(',') !== want.join(',')) {
-        throw new VsctlError(`"--may-exist add-bond ${str(br, 'name')} ${portName}" but ${portName} actually has interface(s) ${have.join(', ')}`);
+        const cmd = fakeIface || ifaceNames.length > 1 || ifaceNames[0] !== portName ? `add-bond ${str(br, 'name')} ${portName} ${ifaceNames.join(' ')}` : `add-port ${str(br, 'name')} ${portName}`;
+        throw new VsctlError(`"--may-exist ${cmd}" but ${portName} actually has interface(s) ${have.join(', ')}`);
       }
       return;
     }
