@@ -14,6 +14,8 @@ export interface GlobalOptions {
   noWait: boolean;
   timeoutSec: number;
   format: 'list' | 'table' | 'json' | 'bare';
+  /** Each command's output on one line, newlines and backslashes escaped. */
+  oneline: boolean;
   rundir: string | null;
   /** --db=unix:PATH: the daemon's socket itself. */
   db: string | null;
@@ -85,7 +87,7 @@ const GLOBAL_VALUE = new Set(['--timeout', '--format', '--rundir', '--db', '-t']
 const GLOBAL_FLAG = new Set(['--no-wait', '--wait', '--dry-run', '--help', '-h', '--version', '-V', '--oneline', '--bare', '--no-syslog', '-v', '--verbose']);
 
 export function parseCommandLine(argv: readonly string[]): { global: GlobalOptions; commands: Command[] } {
-  const global: GlobalOptions = { noWait: false, timeoutSec: 0, format: 'list', rundir: null, db: null, dryRun: false, help: false, version: false };
+  const global: GlobalOptions = { noWait: false, timeoutSec: 0, format: 'list', oneline: false, rundir: null, db: null, dryRun: false, help: false, version: false };
   const commands: Command[] = [];
   let local = new Map<string, string | true>();
   let i = 0;
@@ -146,7 +148,8 @@ function applyGlobal(g: GlobalOptions, name: string, value: string | true): void
     case '--help': case '-h': g.help = true; break;
     case '--version': case '-V': g.version = true; break;
     case '--bare': g.format = 'bare'; break;
-    case '--oneline': case '--no-syslog': case '-v': case '--verbose': break;
+    case '--oneline': g.oneline = true; break;
+    case '--no-syslog': case '-v': case '--verbose': break;
     case '--db':
       if (typeof value !== 'string' || !value.startsWith('unix:') || value.length === 5) throw new VsctlError(`--db: "${String(value)}": tsvs-vsctl talks to tsvs-vswitchd over unix:PATH only`);
       g.db = value.slice(5);
@@ -172,7 +175,7 @@ export function isReadOnly(commands: readonly Command[]): boolean {
   return commands.every((c) => SPECS[c.name].readOnly === true);
 }
 
-/** A command's output: text now, or text once the commit's uuids are known. */
+/** A command's output ('' for none): text now, or text once the commit's uuids are known. */
 export type Output = string | ((uuidOf: (placeholder: string) => string) => string);
 
 export interface RunResult {
@@ -510,7 +513,7 @@ export function runCommands(txn: VsctlTxn, global: GlobalOptions, commands: read
   for (const c of commands) {
     const out = runOne(ctx, c, pending);
     if (out === 2) exitCode = 2;
-    else if (out !== null) outputs.push(out);
+    outputs.push(out === null || out === 2 ? '' : out); // one per command, for --oneline
   }
   return { outputs, warnings, exitCode };
 }

@@ -34,7 +34,7 @@ Database commands:      list TBL [REC]  find TBL CONDITION...  get TBL REC COL[:
                         wait-until TBL REC [COL[:KEY]=VALUE]...
 Command options:        --may-exist  --if-exists  --id=@NAME  --columns=COL,...  --all  --with-iface
 Options:                --rundir=DIR (default $TSVS_RUNDIR or ./var/run)  --db=unix:SOCKET  --no-wait  --timeout=SECS
-                        --format=list|table|json  --bare  --dry-run  --help  --version
+                        --format=list|table|json  --bare  --oneline  --dry-run  --help  --version
 `;
 
 export interface VsctlResult {
@@ -72,7 +72,10 @@ async function execute(client: RpcClient, global: GlobalOptions, commands: Comma
     }
     const { ops, names } = txn.ops();
     const finish = (uuidOf: (p: string) => string): VsctlResult => ({
-      stdout: run.outputs.map((o) => (typeof o === 'string' ? o : o(uuidOf))).join(''),
+      stdout: run.outputs.map((o) => {
+        const text = typeof o === 'string' ? o : o(uuidOf);
+        return global.oneline ? text.replace(/\n$/, '').replace(/\\/g, '\\\\').replace(/\n/g, '\\n') + '\n' : text;
+      }).join(''),
       stderr: formatWarnings(run.warnings),
       exitCode: run.exitCode,
     });

@@ -11,6 +11,8 @@ import { KEY_WORDS, W_ETH_DST_HI, W_ETH_DST_LO, W_ETH_SRC_HI, W_ETH_SRC_LO, W_IN
 
 /** Bounded like OVS's default mac-table-size. */
 const MAC_TABLE_SIZE = 8192;
+/** Remembered megaflow actions (for dump-flows) before everything is flushed. */
+const INSTALLED_LIMIT = 65536;
 
 export class NormalSwitch implements UpcallHandler {
   /** MAC (48 bits as a number) -> datapath port. */
@@ -50,6 +52,7 @@ export class NormalSwitch implements UpcallHandler {
     } else {
       actions = this.dp.ports().filter((p) => p.portNo !== inPort).map((p) => ({ type: 'output', port: p.portNo }));
     }
+    if (this.installed.size >= INSTALLED_LIMIT) this.flush(); // bounded like the datapath's flow table
     this.installed.set(maskedKeyId(key, this.mask), actions);
     return { actions, mask: this.mask };
   }

@@ -100,6 +100,7 @@ const SESSION: string[][] = [
   ['--columns=name,external_ids', 'find', 'Bridge', 'external_ids={}'],
   ['set', 'Interface', 'p1', 'mtu_request=-5'],
   ['get', 'Bridge', 'br0', 'mirrors', 'nam'],
+  ['--oneline', 'list-br', '--', 'br-exists', 'br0', '--', 'get', 'Bridge', 'br0', 'name', '--', 'list-ports', 'br0', '--', 'get', 'Interface', 'p2', 'options'],
   ['--format=json', 'list', 'Port', 'p2'],
   ['--format=table', 'list', 'Bridge', 'br0'],
   ['list', 'Interface', 'p2'],
