@@ -49,6 +49,7 @@ export async function appctl(argv: readonly string[], env: NodeJS.ProcessEnv = p
   try {
     client = await RpcClient.connect(path);
     const call = client.request({ appctl: { command, args } });
+    call.catch(() => {}); // after a timeout the rejection (client closed) is expected
     const r = timeoutSec > 0
       ? await Promise.race([call, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timeout after ${timeoutSec} seconds`)), timeoutSec * 1000)))])
       : await call;

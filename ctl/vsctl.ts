@@ -124,6 +124,7 @@ export async function vsctl(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       client = await RpcClient.connect(path);
       return execute(client, global, commands, warnings);
     })();
+    work.catch(() => {}); // after a timeout its rejection (client closed) is expected and already reported
     if (global.timeoutSec > 0) {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new VsctlError(`timeout after ${global.timeoutSec} seconds`)), global.timeoutSec * 1000);
