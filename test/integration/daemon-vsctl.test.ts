@@ -1,7 +1,7 @@
 // The compiled daemon and CLIs end to end: vsctl configures two guests on a
 // bridge, appctl pings between them and dumps the datapath flows; ofport
 // requests, unsupported types, patch ports, statistics, vlog, clean SIGTERM.
-import { appendFileSync, existsSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, ensureBuilt, runTool } from '../helpers/daemon.js';
 
@@ -126,14 +126,26 @@ describe('tsvs-vswitchd with tsvs-vsctl and tsvs-appctl', () => {
   it('--detach returns once the daemon is ready; a second daemon on the same rundir is refused', async () => {
     await d.kill('SIGTERM');
     const r = await runTool('tsvs-vswitchd', [`--rundir=${d.rundir}`, `--dbdir=${d.dbdir}`, '--detach'], d.rundir);
-    expect(r).toMatchObject({ code: 0, stderr: '' });
-    expect(await vsctl('list-br')).toBe('br0\nbr1\n');
-    const again = await runTool('tsvs-vswitchd', [`--rundir=${d.rundir}`, `--dbdir=${d.dbdir}`], d.rundir);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/^tsvs-vswitchd: .*tsvs-vswitchd\.pid: tsvs-vswitchd is already running \(pid \d+\)\n$/);
-    expect(await appctl('exit')).toBe('');
-    for (let i = 0; i < 50 && existsSync(d.socket); i++) await new Promise((res) => setTimeout(res, 50));
-    expect(existsSync(d.socket)).toBe(false);
+    const pidfile = `${d.rundir}/tsvs-vswitchd.pid`;
+    try {
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(await vsctl('list-br')).toBe('br0\nbr1\n');
+      const again = await runTool('tsvs-vswitchd', [`--rundir=${d.rundir}`, `--dbdir=${d.dbdir}`], d.rundir);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/^tsvs-vswitchd: .*tsvs-vswitchd\.pid: tsvs-vswitchd is already running \(pid \d+\)\n$/);
+      expect(await appctl('exit')).toBe('');
+      for (let i = 0; i < 50 && existsSync(d.socket); i++) await new Promise((res) => setTimeout(res, 50));
+      expect(existsSync(d.socket)).toBe(false);
+    } finally {
+      // The detached daemon is not our child: never leave it behind when an assertion fails.
+      if (existsSync(pidfile)) {
+        try {
+          process.kill(Number(readFileSync(pidfile, 'utf8')), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
   });
 
   it('bad daemon arguments are one line and exit 1', async () => {
