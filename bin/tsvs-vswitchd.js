@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// tsvs-vswitchd: runs the compiled code in dist/ (built by `npm install` or `npm run build`).
+async function load(path) {
+  try {
+    return await import(path);
+  } catch (e) {
+    if (e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('/dist/')) {
+      process.stderr.write('tsvs-vswitchd: dist/ is missing or stale; run "npm install" or "npm run build" in the tsvs checkout\n');
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+await load('../dist/vswitchd/main.js');
