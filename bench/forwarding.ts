@@ -99,7 +99,9 @@ class Lab {
   readonly a1 = this.tag + 'a1';
   readonly b0 = this.tag + 'b0';
   readonly b1 = this.tag + 'b1';
-  readonly br = this.tag + 'br';
+  /** Linux bridge and OVS bridge: distinct names (OVS's netdev bridge leaves a TAP of its name behind). */
+  readonly br = this.tag + 'lb';
+  readonly ovsBr = this.tag + 'ob';
   readonly tmp = mkdtempSync(`/tmp/${this.tag}-`);
   private children = new Set<ChildProcess>();
   private ovsOn = false;
@@ -137,13 +139,14 @@ class Lab {
 
   // --- Linux bridge -------------------------------------------------------
   bridgeUp(): void {
+    this.bridgeDown();
     sh('ip', ['-n', this.nsS, 'link', 'add', this.br, 'type', 'bridge']);
     sh('ip', ['-n', this.nsS, 'link', 'set', this.a1, 'master', this.br]);
     sh('ip', ['-n', this.nsS, 'link', 'set', this.b1, 'master', this.br]);
     sh('ip', ['-n', this.nsS, 'link', 'set', this.br, 'up']);
   }
   bridgeDown(): void {
-    sh('ip', ['-n', this.nsS, 'link', 'del', this.br], { allowFail: true });
+    for (const l of [this.br, this.ovsBr]) sh('ip', ['-n', this.nsS, 'link', 'del', l], { allowFail: true });
   }
 
   // --- Open vSwitch (private ovsdb, netdev datapath, inside ns S) --------
@@ -171,23 +174,25 @@ class Lab {
     sh('ovs-vsctl', ['--no-wait', 'set', 'Open_vSwitch', '.', 'other_config:pmd-cpu-mask=0x2', 'other_config:flow-limit=200000'], { env });
     sh('taskset', [...inS, 'ovs-vswitchd', `unix:${env.OVS_RUNDIR}/db.sock`, `--pidfile=${env.OVS_RUNDIR}/ovs-vswitchd.pid`,
       '--detach', '--no-chdir', `--log-file=${env.OVS_LOGDIR}/ovs-vswitchd.log`], { env });
-    sh('ovs-vsctl', ['--timeout=20', 'add-br', this.br, '--', 'set', 'bridge', this.br, 'datapath_type=netdev', 'fail_mode=secure',
-      '--', 'add-port', this.br, this.a1, '--', 'set', 'Interface', this.a1, 'ofport_request=1',
-      '--', 'add-port', this.br, this.b1, '--', 'set', 'Interface', this.b1, 'ofport_request=2'], { env, timeoutMs: 25_000 });
+    sh('ovs-vsctl', ['--timeout=20', 'add-br', this.ovsBr, '--', 'set', 'bridge', this.ovsBr, 'datapath_type=netdev', 'fail_mode=secure',
+      '--', 'add-port', this.ovsBr, this.a1, '--', 'set', 'Interface', this.a1, 'ofport_request=1',
+      '--', 'add-port', this.ovsBr, this.b1, '--', 'set', 'Interface', this.b1, 'ofport_request=2'], { env, timeoutMs: 25_000 });
     return Number(readFileSync(join(env.OVS_RUNDIR!, 'ovs-vswitchd.pid'), 'utf8').trim());
   }
   ovsFlows(flows: number): void {
     const env = this.ovsEnv;
-    sh('ovs-ofctl', ['del-flows', this.br], { env });
+    sh('ovs-ofctl', ['del-flows', this.ovsBr], { env });
     sh('ovs-appctl', ['dpctl/del-flows'], { env, allowFail: true });
     const fwd = flows > 1 ? 'in_port=1,actions=multipath(symmetric_l4,0,hrw,16,0,NXM_NX_REG0[0..3]),output:2' : 'in_port=1,actions=output:2';
-    sh('ovs-ofctl', ['add-flow', this.br, fwd], { env });
-    sh('ovs-ofctl', ['add-flow', this.br, 'in_port=2,actions=output:1'], { env });
+    sh('ovs-ofctl', ['add-flow', this.ovsBr, fwd], { env });
+    sh('ovs-ofctl', ['add-flow', this.ovsBr, 'in_port=2,actions=output:1'], { env });
   }
   ovsDown(): void {
     if (!this.ovsOn) return;
     this.ovsOn = false;
     const env = this.ovsEnv;
+    sh('ovs-vsctl', ['--timeout=5', 'del-br', this.ovsBr], { env, allowFail: true });
+    sh('ovs-appctl', ['--timeout=5', '-t', 'ovs-vswitchd', 'exit', '--cleanup'], { env, allowFail: true });
     for (const d of ['ovs-vswitchd', 'ovsdb-server']) {
       const pidFile = join(env.OVS_RUNDIR!, `${d}.pid`);
       if (!existsSync(pidFile)) continue;
@@ -319,7 +324,7 @@ export async function runForwardingBench({ quick }: { quick: boolean }): Promise
     secs: Number(env.FWD_SECS ?? (quick ? 2 : 5)),
     warmSecs: quick ? 0.5 : 1,
     quietPct: Number(env.FWD_QUIET_PCT ?? 25),
-    quietMaxSecs: quick ? 1 : 15,
+    quietMaxSecs: quick ? 1 : 8,
   };
   const flowCounts = (env.FWD_FLOWS ?? '1,10000').split(',').map(Number);
   let switches = (env.FWD_SWITCHES ?? 'linux-bridge,ovs,tsvs').split(',') as SwitchName[];
