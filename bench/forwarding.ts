@@ -32,9 +32,13 @@ export interface ForwardingRow {
   pps: number;
   lossPct: number;
   cpuNsPerFrame: number | null;
+  /** The user-space part of cpuNsPerFrame (the rest is system time: syscalls, veth transmit, softirqs run in the switch's context). */
+  userNsPerFrame: number | null;
   round: number;
   txPps: number;
   rxFrames: number;
+  /** Frames the receiving counter's own ring dropped (loss at the receiver, not in the switch). */
+  rxKernelDrops: number;
   busyPctBefore: number;
   load1: number;
 }
@@ -80,13 +84,14 @@ function busyPct(intervalMs: number): number {
   return total > 0 ? (100 * (total - idle) * cpus().length) / total : 0;
 }
 
-function procCpuTicks(pid: number): number {
+/** [utime, stime] in clock ticks of a whole process (all threads). */
+function procCpuTicks(pid: number): [number, number] {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+    return [Number(f[11]), Number(f[12])]; // fields 14, 15
   } catch {
-    return NaN;
+    return [NaN, NaN];
   }
 }
 
@@ -283,23 +288,28 @@ async function measure(lab: Lab, sw: SwitchName, flows: number, round: number, s
   let rxOut = '';
   rx.stdout!.on('data', (d: Buffer) => (rxOut += d.toString()));
   await new Promise((r) => setTimeout(r, 300));
-  const c0 = swPid !== null ? procCpuTicks(swPid) : NaN;
+  const c0 = swPid !== null ? procCpuTicks(swPid) : [NaN, NaN];
   const txOut = lab.runIn(lab.nsA, 0, o.blast, ['tx', '-i', lab.a0, '-t', String(o.secs), '-f', String(flows)]);
-  const c1 = swPid !== null ? procCpuTicks(swPid) : NaN;
+  const c1 = swPid !== null ? procCpuTicks(swPid) : [NaN, NaN];
   await waitExit(rx, (o.secs + 6) * 1000);
   const tx = JSON.parse(txOut.trim().split('\n').pop()!) as { frames: number; pps: number };
-  const rxJson = JSON.parse(rxOut.trim().split('\n').pop() || '{"frames":0,"pps":0}') as { frames: number; pps: number };
-  const cpuNs = ((c1 - c0) / CLK_TCK) * 1e9;
+  const rxJson = JSON.parse(rxOut.trim().split('\n').pop() || '{"frames":0,"pps":0}') as { frames: number; pps: number; kernelDrops?: number };
+  const userNs = ((c1[0] - c0[0]) / CLK_TCK) * 1e9;
+  const cpuNs = userNs + ((c1[1] - c0[1]) / CLK_TCK) * 1e9;
+  const perFrame = (ns: number): number | null =>
+    swPid !== null && rxJson.frames > 0 && Number.isFinite(ns) ? Math.round(ns / rxJson.frames) : null;
   const row: ForwardingRow = {
     bench: 'forwarding',
     switch: sw,
     flows,
     pps: Math.round(rxJson.pps),
     lossPct: tx.frames > 0 ? Math.round((10000 * (tx.frames - rxJson.frames)) / tx.frames) / 100 : 0,
-    cpuNsPerFrame: swPid !== null && rxJson.frames > 0 && Number.isFinite(cpuNs) ? Math.round(cpuNs / rxJson.frames) : null,
+    cpuNsPerFrame: perFrame(cpuNs),
+    userNsPerFrame: perFrame(userNs),
     round,
     txPps: Math.round(tx.pps),
     rxFrames: rxJson.frames,
+    rxKernelDrops: rxJson.kernelDrops ?? 0,
     busyPctBefore: Math.round(busyBefore),
     load1: Math.round(loadavg()[0] * 100) / 100,
   };
