@@ -68,8 +68,17 @@ export abstract class NativeIoPort implements Port {
       this.final = null;
     }
     this.sink = sink;
-    this.refreshLink();
-    this.io.start(this.onBatch, this.onError);
+    try {
+      this.refreshLink();
+      this.io.start(this.onBatch, this.onError);
+    } catch (err) {
+      // Do not leak the fd of a port that failed to start.
+      const io = this.io;
+      this.io = null;
+      this.sink = null;
+      io.close();
+      throw portOpenError(this.type, this.name, err);
+    }
   }
 
   /** Re-read MTU and MAC (call after the interface's MTU changes). */

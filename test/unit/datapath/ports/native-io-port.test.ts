@@ -137,6 +137,19 @@ describe('NativeIoPort (system/tap/internal) over a fake addon', () => {
     p.stop(); // nothing open: fine
   });
 
+  it('closes the fd when starting fails after opening', () => {
+    const io = new FakeIo('eth8');
+    io.start = () => {
+      throw Object.assign(new Error('eth8: uv_poll_init: Bad file descriptor'), { code: 'EBADF' });
+    };
+    const p = new SystemPort('eth8', { opener: () => io });
+    expect(() => p.start(sinkCollect())).toThrow(/system port eth8: cannot open/);
+    expect(io.closed).toBe(1);
+    expect(p.carrier).toBe(false);
+    p.stop();
+    expect(io.closed).toBe(1);
+  });
+
   it('internal is a tap with its own type', () => {
     const p = new InternalPort('br0', { opener: () => new FakeIo('br0') });
     expect(p.type).toBe('internal');
