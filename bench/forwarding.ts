@@ -15,7 +15,8 @@
 // Needs root, `npm install` (addon, tsvs-blast) and tsc output (npm run bench
 // compiles). Environment: FWD_ROUNDS, FWD_SECS, FWD_SWITCHES (comma list of
 // linux-bridge,ovs,tsvs), FWD_FLOWS (comma list), FWD_QUIET_PCT (25; 0 = no
-// wait), FWD_PROFILE=DIR (tsvs runs under node --cpu-prof, profiles in DIR).
+// wait), FWD_PROFILE=DIR (tsvs runs under node --cpu-prof, profiles in DIR),
+// FWD_OVS_PMD_MASK (OVS pmd-cpu-mask, default 0x2 = CPU 1 like the other switches).
 // Every namespace/interface is named tsp<random>*; all are removed on exit.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -176,7 +177,7 @@ class Lab {
     sh('taskset', [...inS, 'ovsdb-server', db, `--remote=punix:${env.OVS_RUNDIR}/db.sock`, `--pidfile=${env.OVS_RUNDIR}/ovsdb-server.pid`,
       '--detach', '--no-chdir', `--log-file=${env.OVS_LOGDIR}/ovsdb-server.log`], { env });
     sh('ovs-vsctl', ['--no-wait', 'init'], { env, timeoutMs: 10_000 });
-    sh('ovs-vsctl', ['--no-wait', 'set', 'Open_vSwitch', '.', 'other_config:pmd-cpu-mask=0x2', 'other_config:flow-limit=200000'], { env });
+    sh('ovs-vsctl', ['--no-wait', 'set', 'Open_vSwitch', '.', `other_config:pmd-cpu-mask=${process.env.FWD_OVS_PMD_MASK ?? '0x2'}`, 'other_config:flow-limit=200000'], { env });
     sh('taskset', [...inS, 'ovs-vswitchd', `unix:${env.OVS_RUNDIR}/db.sock`, `--pidfile=${env.OVS_RUNDIR}/ovs-vswitchd.pid`,
       '--detach', '--no-chdir', `--log-file=${env.OVS_LOGDIR}/ovs-vswitchd.log`], { env });
     sh('ovs-vsctl', ['--timeout=20', 'add-br', this.ovsBr, '--', 'set', 'bridge', this.ovsBr, 'datapath_type=netdev', 'fail_mode=secure',
