@@ -2,11 +2,13 @@
 // table and then one JSON object per case on its own line for scripts.
 import { runDatapathBench } from './datapath.js';
 import { runOfprotoBench } from './ofproto.js';
+import { runForwardingBench } from './forwarding.js';
 
 type Row = Record<string, unknown>;
 const benches: Record<string, (o: { quick: boolean }) => Promise<Row[]>> = {
   datapath: runDatapathBench as unknown as (o: { quick: boolean }) => Promise<Row[]>,
   ofproto: runOfprotoBench as unknown as (o: { quick: boolean }) => Promise<Row[]>,
+  forwarding: runForwardingBench as unknown as (o: { quick: boolean }) => Promise<Row[]>,
 };
 
 function table(rows: Row[]): string {

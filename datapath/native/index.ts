@@ -45,6 +45,14 @@ interface Addon {
   linkInfo(name: string): LinkInfo;
   setLinkUp(name: string, up: boolean): void;
   completeChecksum(frame: Uint8Array): boolean;
+  setOffloads(name: string, on: boolean): OffloadResult;
+}
+
+/** Per offload: true when the ethtool command succeeded (false: the driver does not support changing it). */
+export interface OffloadResult {
+  gro: boolean;
+  gso: boolean;
+  tso: boolean;
 }
 
 const ADDON_FILE = join('build', 'Release', 'tsvs_io.node');
@@ -302,4 +310,12 @@ export function setLinkUp(name: string, up: boolean): void {
 /** Fill in the TCP/UDP checksum of an Ethernet frame (what the receive path does for CHECKSUM_PARTIAL frames). */
 export function completeChecksum(frame: Uint8Array): boolean {
   return load().completeChecksum(frame);
+}
+
+/**
+ * Turn GRO, GSO and TSO off (or on) on an interface (SIOCETHTOOL). With them on, an AF_PACKET socket on a
+ * veth may receive super-frames larger than the MTU; ports switch them off so every frame fits the MTU.
+ */
+export function setOffloads(name: string, on: boolean): OffloadResult {
+  return load().setOffloads(name, on);
 }

@@ -35,7 +35,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/ethtool.h>
 #include <linux/if_ether.h>
+#include <linux/sockios.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -293,6 +295,39 @@ static napi_value js_set_link_up(napi_env env, napi_callback_info info)
   int r = set_up(name, up);
   if (r) return throw_errno(env, -r, "interface %s: set %s", name, up ? "up" : "down");
   return NULL;
+}
+
+/* setOffloads(name, on) -> { gro, gso, tso, failed }: switch GRO/GSO/TSO off (or on)
+ * with the legacy ETHTOOL_S* commands. An attached veth with offloads on may hand
+ * AF_PACKET super-frames larger than the MTU (GRO) and accept them for transmit
+ * (TSO/GSO); a switch forwarding them to a port with a smaller MTU breaks, so
+ * ports turn them off. Per feature: true = set, false = not supported/failed. */
+static napi_value js_set_offloads(napi_env env, napi_callback_info info)
+{
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[IFNAMSIZ];
+  bool on = false;
+  if (argc < 2 || get_string(env, argv[0], name, sizeof name) != 0 ||
+      napi_get_value_bool(env, argv[1], &on) != napi_ok)
+    return throw_type(env, "setOffloads(name, on) expected");
+  static const struct { const char *key; uint32_t cmd; } feats[] = {
+    { "gro", ETHTOOL_SGRO }, { "gso", ETHTOOL_SGSO }, { "tso", ETHTOOL_STSO },
+  };
+  napi_value o, v;
+  NAPI_OK(napi_create_object(env, &o));
+  for (size_t i = 0; i < sizeof feats / sizeof feats[0]; i++) {
+    struct ethtool_value ev = { .cmd = feats[i].cmd, .data = on ? 1 : 0 };
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_data = (void *)&ev;
+    int r = ctl_ioctl(name, SIOCETHTOOL, &ifr);
+    if (r == -ENODEV) return throw_errno(env, ENODEV, "interface %s", name);
+    NAPI_OK(napi_get_boolean(env, r == 0, &v));
+    NAPI_OK(napi_set_named_property(env, o, feats[i].key, v));
+  }
+  return o;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1073,6 +1108,7 @@ static napi_value init(napi_env env, napi_value exports)
     { "stop", js_stop }, { "send", js_send }, { "close", js_close },
     { "kernelDrops", js_kernel_drops }, { "info", js_info }, { "linkInfo", js_link_info },
     { "setLinkUp", js_set_link_up }, { "completeChecksum", js_complete_checksum },
+    { "setOffloads", js_set_offloads },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

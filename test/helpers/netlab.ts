@@ -13,8 +13,11 @@ export function ip(...args: string[]): string {
 }
 
 export class NetLab {
-  /** Random 5-hex-digit tag shared by everything this lab creates (names stay <= 15 bytes). */
-  readonly tag = 'tsn' + randomBytes(3).toString('hex').slice(0, 5);
+  /** Prefix plus a random 5-hex-digit tag shared by everything this lab creates (names stay <= 15 bytes). */
+  readonly tag: string;
+  constructor(prefix = 'tsn') {
+    this.tag = prefix + randomBytes(3).toString('hex').slice(0, 5);
+  }
   private readonly links: string[] = [];
   private readonly namespaces: string[] = [];
 

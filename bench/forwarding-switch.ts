@@ -1,0 +1,59 @@
+// The switch under test of bench/forwarding.ts: a Datapath with two system
+// ports forwarding port 1 <-> port 2. Flows are installed by the upcall handler
+// on the first frame of each flow:
+//   --mode single  one megaflow per direction, matching in_port only
+//   --mode exact   one megaflow per 5-tuple (in_port, eth_type, IPs, proto, ports),
+//                  like OVS with a multipath(symmetric_l4) rule
+//   node dist/bench/forwarding-switch.js --mode single|exact PORT_1 PORT_2
+// Runs until SIGTERM/SIGINT, then prints one JSON line with datapath and port counters.
+import type { DpAction } from '../datapath/actions/types.js';
+import { Datapath } from '../datapath/dpif.js';
+import * as K from '../datapath/flow/key.js';
+import { SystemPort } from '../datapath/ports/system.js';
+
+function main(argv: string[]): void {
+  let mode = 'single';
+  const names: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--mode') mode = argv[++i];
+    else names.push(argv[i]);
+  }
+  if (names.length !== 2 || (mode !== 'single' && mode !== 'exact')) {
+    console.error('usage: forwarding-switch --mode single|exact PORT_1 PORT_2');
+    process.exit(2);
+  }
+  const dp = new Datapath({ name: 'fwd', flowLimit: 200_000 });
+  const mask = K.newKey();
+  mask[K.W_IN_PORT] = 0xffffffff;
+  if (mode === 'exact') {
+    mask[K.W_ETH_TYPE] = 0xffffffff;
+    mask[K.W_NW_SRC] = 0xffffffff;
+    mask[K.W_NW_DST] = 0xffffffff;
+    mask[K.W_NW_PROTO_TOS_TTL_FRAG] = 0xff000000;
+    mask[K.W_TP_PORTS] = 0xffffffff;
+  }
+  const out: DpAction[][] = [[], [{ type: 'output', port: 2 }], [{ type: 'output', port: 1 }]];
+  dp.setUpcallHandler({ miss: (inPort) => ({ actions: out[inPort] ?? [], mask }) });
+  const a = new SystemPort(names[0]);
+  const b = new SystemPort(names[1]);
+  void (async () => {
+    await dp.addPort(a, 1);
+    await dp.addPort(b, 2);
+    await dp.start();
+    console.error(`forwarding-switch: ${a.name} <-> ${b.name} (${mode})`);
+  })().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+  const done = (): void => {
+    const st = dp.stats;
+    const out = { mode, flows: st.flows, upcalls: st.upcalls, emcHits: st.emcHits, megaflowHits: st.megaflowHits, a: a.nativeStats, b: b.nativeStats, rxOversize: a.rxOversize + b.rxOversize };
+    void dp.stop();
+    console.log(JSON.stringify(out));
+    process.exit(0);
+  };
+  process.on('SIGTERM', done);
+  process.on('SIGINT', done);
+}
+
+main(process.argv.slice(2));

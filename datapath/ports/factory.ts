@@ -1,0 +1,136 @@
+// Ports from OVS-like Interface rows: {name, type, options}, as the daemon's
+// config DB holds them (Interface.type, Interface.options). An empty type
+// means `system`, as in OVS. Errors are DpifErrors whose code and message go
+// into Interface.error.
+
+import { DpifError } from '../dpif-error.js';
+import { GuestPort } from './guest.js';
+import { InternalPort } from './internal.js';
+import { PatchPort } from './patch.js';
+import type { Port } from './port.js';
+import { SystemPort } from './system.js';
+import { TapPort } from './tap.js';
+
+export type InterfaceOptionValue = string | number | boolean;
+
+export interface InterfaceSpec {
+  name: string;
+  /** guest, patch, system (also '' or absent), tap, internal. */
+  type?: string;
+  options?: Record<string, InterfaceOptionValue>;
+}
+
+/** State shared by the ports of one daemon: patch ends waiting for their peer. */
+export interface PortFactoryContext {
+  patches?: Map<string, PatchPort>;
+}
+
+export const SUPPORTED_TYPES = ['guest', 'patch', 'system', 'tap', 'internal'] as const;
+
+const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
+
+/**
+ * Create (not start) a port. Option keys follow OVS where OVS has one:
+ * - system: rx_ring (bool, default true), rx_batch, tx_batch, offloads ("off" default | "keep")
+ * - tap / internal: rx_batch, tx_batch
+ * - guest: mac (required), ip, ip6, vlan, udp_echo_port
+ * - patch: peer (required; ends pair up when both exist in ctx.patches)
+ */
+export function createPort(spec: InterfaceSpec, ctx: PortFactoryContext = {}): Port {
+  const name = spec.name;
+  const type = spec.type === undefined || spec.type === '' ? 'system' : spec.type;
+  const o = spec.options ?? {};
+  if (typeof name !== 'string' || !NAME_RE.test(name))
+    throw new DpifError('EINVAL', `bad interface name ${JSON.stringify(name)} (1-15 of A-Z a-z 0-9 _ . : -)`);
+  const known = new Set(optionKeys(type));
+  if (!(SUPPORTED_TYPES as readonly string[]).includes(type))
+    throw new DpifError('EINVAL', `EINVAL: unsupported interface type ${type}`);
+  for (const k of Object.keys(o))
+    if (!known.has(k)) throw new DpifError('EINVAL', `${name}: unknown option ${k} for type ${type} (known: ${[...known].join(', ')})`);
+  switch (type) {
+    case 'system':
+      return new SystemPort(name, {
+        ring: bool(o, 'rx_ring', name, true),
+        rxBatch: int(o, 'rx_batch', name, 64, 1, 1024),
+        txBatch: int(o, 'tx_batch', name, 64, 1, 1024),
+        disableOffloads: oneOf(o, 'offloads', name, ['off', 'keep'], 'off') === 'off',
+      });
+    case 'tap':
+    case 'internal': {
+      const opts = { rxBatch: int(o, 'rx_batch', name, 64, 1, 1024), txBatch: int(o, 'tx_batch', name, 64, 1, 1024) };
+      return type === 'tap' ? new TapPort(name, opts) : new InternalPort(name, opts);
+    }
+    case 'guest': {
+      const mac = str(o, 'mac', name);
+      if (mac === undefined) throw new DpifError('EINVAL', `${name}: guest needs options:mac`);
+      const vlan = o.vlan === undefined ? undefined : int(o, 'vlan', name, 0, 0, 4095);
+      const udpEchoPort = o.udp_echo_port === undefined ? undefined : int(o, 'udp_echo_port', name, 7, 1, 65535);
+      return new GuestPort(name, { mac, ip: str(o, 'ip', name), ip6: str(o, 'ip6', name), vlan, udpEchoPort });
+    }
+    default: {
+      // patch
+      const peer = str(o, 'peer', name);
+      if (peer === undefined) throw new DpifError('EINVAL', `${name}: patch needs options:peer`);
+      if (peer === name) throw new DpifError('EINVAL', `${name}: patch peer is itself`);
+      const port = new PatchPort(name);
+      const patches = ctx.patches;
+      if (patches) {
+        const other = patches.get(peer);
+        if (other && patchPeerName.get(other) === name) PatchPort.pair(port, other);
+        patches.set(name, port);
+        patchPeerName.set(port, peer);
+      }
+      return port;
+    }
+  }
+}
+
+const patchPeerName = new WeakMap<PatchPort, string>();
+
+function optionKeys(type: string): string[] {
+  switch (type) {
+    case 'system':
+      return ['rx_ring', 'rx_batch', 'tx_batch', 'offloads'];
+    case 'tap':
+    case 'internal':
+      return ['rx_batch', 'tx_batch'];
+    case 'guest':
+      return ['mac', 'ip', 'ip6', 'vlan', 'udp_echo_port'];
+    case 'patch':
+      return ['peer'];
+    default:
+      return [];
+  }
+}
+
+function str(o: Record<string, InterfaceOptionValue>, k: string, name: string): string | undefined {
+  const v = o[k];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v === '') throw new DpifError('EINVAL', `${name}: options:${k} must be a non-empty string`);
+  return v;
+}
+
+function bool(o: Record<string, InterfaceOptionValue>, k: string, name: string, dflt: boolean): boolean {
+  const v = o[k];
+  if (v === undefined) return dflt;
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw new DpifError('EINVAL', `${name}: options:${k}=${String(v)} is not true or false`);
+}
+
+function int(o: Record<string, InterfaceOptionValue>, k: string, name: string, dflt: number, min: number, max: number): number {
+  const v = o[k];
+  if (v === undefined) return dflt;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new DpifError('EINVAL', `${name}: options:${k}=${String(v)} is not an integer ${min}..${max}`);
+  return n;
+}
+
+function oneOf(o: Record<string, InterfaceOptionValue>, k: string, name: string, allowed: string[], dflt: string): string {
+  const v = o[k];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'string' || !allowed.includes(v))
+    throw new DpifError('EINVAL', `${name}: options:${k}=${String(v)} is not one of ${allowed.join(', ')}`);
+  return v;
+}

@@ -1,0 +1,196 @@
+// System/tap/internal ports over a fake NativeIo: batching, early flush, drops,
+// oversize frames, merged counters, stop twice, and the factory.
+import { describe, expect, it } from 'vitest';
+import { DpifError } from '../../../../datapath/dpif-error.js';
+import { STAT_NAMES, type NativeIoStats } from '../../../../datapath/native/index.js';
+import { GuestPort } from '../../../../datapath/ports/guest.js';
+import { InternalPort } from '../../../../datapath/ports/internal.js';
+import type { NativeIo } from '../../../../datapath/ports/native-io-port.js';
+import { PatchPort } from '../../../../datapath/ports/patch.js';
+import { SystemPort } from '../../../../datapath/ports/system.js';
+import { TapPort } from '../../../../datapath/ports/tap.js';
+import { createPort } from '../../../../datapath/ports/factory.js';
+import { PacketBatch } from '../../../../datapath/packet-batch.js';
+import type { RxSink } from '../../../../datapath/ports/port.js';
+
+class FakeIo implements NativeIo {
+  readonly batch = new PacketBatch(8);
+  onBatch: ((b: PacketBatch) => void) | null = null;
+  sent: number[][] = [];
+  closed = 0;
+  counters: NativeIoStats;
+  mtu = 1500;
+  mac = Uint8Array.from([2, 0, 0, 0, 0, 1]);
+  carrier = true;
+  constructor(readonly name: string) {
+    this.counters = Object.fromEntries(STAT_NAMES.map((n) => [n, 0])) as NativeIoStats;
+  }
+  start(cb: (b: PacketBatch) => void): void {
+    this.onBatch = cb;
+  }
+  stop(): void {
+    this.onBatch = null;
+  }
+  sendBatch(b: PacketBatch): number {
+    this.sent.push(Array.from(b.len.subarray(0, b.count)));
+    this.counters.txPackets += b.count;
+    return b.count;
+  }
+  get stats(): NativeIoStats {
+    return { ...this.counters };
+  }
+  close(): void {
+    this.closed++;
+  }
+  /** Deliver frames of these lengths (first byte = index). */
+  deliver(lengths: number[]): void {
+    const b = this.batch;
+    b.clear();
+    lengths.forEach((n, i) => {
+      const f = Buffer.alloc(n, i + 1);
+      b.push(f);
+      this.counters.rxPackets++;
+    });
+    this.onBatch!(b);
+  }
+}
+
+function sinkCollect(): RxSink & { got: Array<{ port: number; lens: number[]; first: number[] }> } {
+  const got: Array<{ port: number; lens: number[]; first: number[] }> = [];
+  return {
+    got,
+    receive(port, b) {
+      const lens: number[] = [];
+      const first: number[] = [];
+      for (let i = 0; i < b.count; i++) {
+        lens.push(b.len[i]);
+        first.push(b.buf[b.off[i]]);
+        expect(b.headroom(i)).toBeGreaterThanOrEqual(0);
+      }
+      got.push({ port, lens, first });
+    },
+  };
+}
+
+describe('NativeIoPort (system/tap/internal) over a fake addon', () => {
+  it('hands received batches to the sink with the port number, dropping oversize frames', () => {
+    const io = new FakeIo('eth9');
+    const p = new SystemPort('eth9', { opener: () => io });
+    p.portNo = 3;
+    const sink = sinkCollect();
+    p.start(sink);
+    io.deliver([60, 1514, 60]);
+    io.deliver([60, 9000, 1522, 1600, 100]);
+    expect(sink.got).toEqual([
+      { port: 3, lens: [60, 1514, 60], first: [1, 2, 3] },
+      { port: 3, lens: [60, 1522, 100], first: [1, 3, 5] },
+    ]);
+    expect(p.rxOversize).toBe(2);
+    expect(p.stats.rxDropped).toBe(2);
+    expect(p.stats.rxPackets).toBe(8);
+    expect(p.mtu).toBe(1500);
+    expect(Array.from(p.mac)).toEqual([2, 0, 0, 0, 0, 1]);
+    expect(p.carrier).toBe(true);
+  });
+
+  it('queues sends, flushes once per batch, flushes early when full, counts drops only when stopped', () => {
+    const io = new FakeIo('t0');
+    const p = new TapPort('t0', { txBatch: 4, opener: () => io });
+    p.start(sinkCollect());
+    const f = Buffer.alloc(64);
+    for (let i = 0; i < 3; i++) p.send(f, 0, 60 + i);
+    expect(io.sent).toEqual([]);
+    p.flush();
+    expect(io.sent).toEqual([[60, 61, 62]]);
+    p.flush(); // nothing queued: no call
+    expect(io.sent.length).toBe(1);
+    for (let i = 0; i < 6; i++) p.send(f, 0, 60);
+    expect(io.sent.length).toBe(2); // early flush of 4
+    p.flush();
+    expect(io.sent.map((s) => s.length)).toEqual([3, 4, 2]);
+    expect(p.stats.txPackets).toBe(9);
+    p.stop();
+    p.stop();
+    expect(io.closed).toBe(1);
+    expect(p.carrier).toBe(false);
+    expect(p.stats.txPackets).toBe(9); // last counters kept
+    for (let i = 0; i < 5; i++) p.send(f, 0, 60); // after stop: queue, then drop on flush
+    p.flush();
+    expect(p.stats.txDropped).toBe(5);
+  });
+
+  it('maps addon errors to DpifError naming the interface', () => {
+    const p = new SystemPort('nope0', {
+      opener: () => {
+        throw Object.assign(new Error('interface nope0: No such device'), { code: 'ENODEV' });
+      },
+    });
+    let err: unknown;
+    try {
+      p.start(sinkCollect());
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DpifError);
+    expect((err as DpifError).code).toBe('ENODEV');
+    expect((err as DpifError).message).toMatch(/system port nope0: no such network device/);
+    p.stop(); // nothing open: fine
+  });
+
+  it('closes the fd when starting fails after opening', () => {
+    const io = new FakeIo('eth8');
+    io.start = () => {
+      throw Object.assign(new Error('eth8: uv_poll_init: Bad file descriptor'), { code: 'EBADF' });
+    };
+    const p = new SystemPort('eth8', { opener: () => io });
+    expect(() => p.start(sinkCollect())).toThrow(/system port eth8: cannot open/);
+    expect(io.closed).toBe(1);
+    expect(p.carrier).toBe(false);
+    p.stop();
+    expect(io.closed).toBe(1);
+  });
+
+  it('internal is a tap with its own type', () => {
+    const p = new InternalPort('br0', { opener: () => new FakeIo('br0') });
+    expect(p.type).toBe('internal');
+    expect(p).toBeInstanceOf(TapPort);
+  });
+});
+
+describe('createPort', () => {
+  it('creates each supported type; no type means system', () => {
+    expect(createPort({ name: 'veth1' })).toBeInstanceOf(SystemPort);
+    expect(createPort({ name: 'veth1', type: '' }).type).toBe('system');
+    expect(createPort({ name: 'tap1', type: 'tap', options: { rx_batch: '32' } }).type).toBe('tap');
+    expect(createPort({ name: 'br0', type: 'internal' }).type).toBe('internal');
+    const g = createPort({ name: 'vm1', type: 'guest', options: { mac: '02:00:00:00:00:01', ip: '10.0.0.1/24' } });
+    expect(g).toBeInstanceOf(GuestPort);
+  });
+
+  it('pairs patch ports through the context', () => {
+    const patches = new Map<string, PatchPort>();
+    const a = createPort({ name: 'pa', type: 'patch', options: { peer: 'pb' } }, { patches }) as PatchPort;
+    expect(a.peer).toBeNull();
+    const b = createPort({ name: 'pb', type: 'patch', options: { peer: 'pa' } }, { patches }) as PatchPort;
+    expect(a.peer).toBe(b);
+    expect(b.peer).toBe(a);
+  });
+
+  it('rejects unknown types, options and bad values with EINVAL', () => {
+    const codeOf = (f: () => unknown): [string, string] => {
+      try {
+        f();
+      } catch (e) {
+        return [(e as DpifError).code, (e as Error).message];
+      }
+      return ['', ''];
+    };
+    expect(codeOf(() => createPort({ name: 'x', type: 'vxlan' }))).toEqual(['EINVAL', 'EINVAL: unsupported interface type vxlan']);
+    expect(codeOf(() => createPort({ name: 'x', type: 'system', options: { foo: '1' } }))[1]).toMatch(/unknown option foo/);
+    expect(codeOf(() => createPort({ name: 'x', type: 'system', options: { rx_ring: 'maybe' } }))[0]).toBe('EINVAL');
+    expect(codeOf(() => createPort({ name: 'x', type: 'tap', options: { tx_batch: '0' } }))[1]).toMatch(/tx_batch=0/);
+    expect(codeOf(() => createPort({ name: 'x', type: 'guest' }))[1]).toMatch(/options:mac/);
+    expect(codeOf(() => createPort({ name: 'x', type: 'patch' }))[1]).toMatch(/options:peer/);
+    expect(codeOf(() => createPort({ name: 'much-too-long-name0', type: 'tap' }))[0]).toBe('EINVAL');
+  });
+});
