@@ -12,7 +12,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { OpenFlowBridge } from '../ofproto/bridge.js';
 
 interface Row {
@@ -145,6 +145,15 @@ class PrivateOvs {
 
 async function benchOvs(dir: string, file: string, n: number, port: number): Promise<Row> {
   const ovs = new PrivateOvs(dir);
+  // Interrupted: still kill the daemons and delete the namespace and directory.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    void ovs.stop().finally(() => {
+      rmSync(dirname(dir), { recursive: true, force: true }); // the run's temp dir (flows file and this one)
+      process.kill(process.pid, sig);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await ovs.start();
     const target = `ptcp:${port}:127.0.0.1`;
@@ -157,6 +166,8 @@ async function benchOvs(dir: string, file: string, n: number, port: number): Pro
     if (got !== n) throw new Error(`ovs: ${got} flows installed, expected ${n}: ${agg}`);
     return row('ovs', n, r.ms);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await ovs.stop();
   }
 }
@@ -185,7 +196,8 @@ export async function runFlowmodBench(o: { quick: boolean }): Promise<Row[]> {
       process.stderr.write(`flowmod: skipping Open vSwitch: ${why}\n`);
     } else {
       const ovsDir = mkdtempSync(join(dir, 'ovs-'));
-      rows.push(await benchOvs(ovsDir, file, n, 20_000 + (process.pid % 20_000)));
+      // Any port will do: the namespace is ours alone.
+      rows.push(await benchOvs(ovsDir, file, n, 6653));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
