@@ -129,4 +129,23 @@ describe.skipIf(!hasCommand('ovs-ofctl'))('ovs-ofctl against an OpenFlowBridge',
     expect(g2.stats.txPackets).toBe(before + 1);
     expect(g2.neighbourTable()).toContainEqual({ ip: '10.0.0.99', mac: '02:00:00:00:00:99' });
   });
+
+  it('with port names (ovs-ofctl reads TABLE_FEATURES and PORT_DESC first): add-flow, dump-flows --names, mod-port', async () => {
+    const named = (...args: string[]) => ofctl('-O', 'OpenFlow13', ...args);
+    let r = await named('add-flow', tcp, 'priority=50,in_port=g1,actions=output:g2');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    r = await named('dump-flows', tcp, '--names', 'in_port=g1');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/table=table0, .*priority=50,in_port=g1 actions=output:g2/);
+    // PORT_MOD by name: no-forward sets OFPPC_NO_FWD (0x20) and guest 2 no longer gets frames out of port 1's flows.
+    r = await named('mod-port', tcp, 'g2', 'no-forward');
+    expect(r.stderr).toBe('');
+    expect(gb!.br.ofproto.port(2)!.config & 0x20).toBe(0x20);
+    expect((await gb!.g1.ping('10.0.0.2', 1, { timeoutMs: 300 })).received).toBe(0);
+    r = await named('mod-port', tcp, 'g2', 'forward');
+    expect(r.stderr).toBe('');
+    expect(gb!.br.ofproto.port(2)!.config & 0x20).toBe(0);
+    expect((await gb!.g1.ping('10.0.0.2', 1, { timeoutMs: 1000 })).received).toBe(1);
+  });
 });
