@@ -1,6 +1,7 @@
 // `npm run bench -- NAME [--quick]`: runs a benchmark, prints a readable
 // table and then one JSON object per case on its own line for scripts.
 import { runDatapathBench } from './datapath.js';
+import { runFlowmodBench } from './flowmod.js';
 import { runOfprotoBench } from './ofproto.js';
 import { runForwardingBench } from './forwarding.js';
 
@@ -9,6 +10,7 @@ const benches: Record<string, (o: { quick: boolean }) => Promise<Row[]>> = {
   datapath: runDatapathBench as unknown as (o: { quick: boolean }) => Promise<Row[]>,
   ofproto: runOfprotoBench as unknown as (o: { quick: boolean }) => Promise<Row[]>,
   forwarding: runForwardingBench as unknown as (o: { quick: boolean }) => Promise<Row[]>,
+  flowmod: runFlowmodBench as unknown as (o: { quick: boolean }) => Promise<Row[]>,
 };
 
 function table(rows: Row[]): string {
