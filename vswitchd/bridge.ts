@@ -1,18 +1,17 @@
 // Reconfiguration (OVS bridge.c): after each commit, make the running bridges
-// match the config DB — one Datapath per Bridge, one datapath port per
-// Interface of a supported type (guest, patch) — then write back what actually
-// happened (ofport, mac_in_use, link/admin state, error) and bump cur_cfg to
-// the next_cfg that was applied, so clients waiting for it can go on.
+// match the config DB — one OpenFlow bridge (Datapath + Ofproto + ConnMgr, with
+// its <rundir>/<bridge>.mgmt socket, fail_mode and controllers) per Bridge, one
+// port per Interface of a supported type (guest, patch) — then write back what
+// actually happened (ofport, mac_in_use, link/admin state, error) and bump
+// cur_cfg to the next_cfg that was applied, so clients waiting for it can go on.
 
-import { formatActions } from '../datapath/actions/odp-actions.js';
 import { Datapath } from '../datapath/dpif.js';
-import { formatFlowKey } from '../datapath/flow/odp.js';
 import { formatMac } from '../datapath/packet/addr.js';
 import { GuestPort } from '../datapath/ports/guest.js';
 import { PatchPort } from '../datapath/ports/patch.js';
 import type { Port } from '../datapath/ports/port.js';
 import type { Database, VswitchRow } from './db/database.js';
-import { NormalSwitch } from './normal-switch.js';
+import { OpenFlowBridge } from '../ofproto/bridge.js';
 import type { ModuleLog } from './vlog.js';
 
 const SUPPORTED_TYPES = new Set(['guest', 'patch']);
@@ -28,7 +27,9 @@ interface RunningPort {
 interface RunningBridge {
   readonly name: string;
   readonly dp: Datapath;
-  readonly normal: NormalSwitch;
+  readonly of: OpenFlowBridge;
+  /** Controller targets applied last (JSON), to reconnect only on change. */
+  controllers: string;
   /** By interface name. */
   readonly ports: Map<string, RunningPort>;
 }
@@ -60,6 +61,8 @@ export class Bridges {
     private readonly db: Database,
     private readonly log: ModuleLog,
     private readonly statsIntervalMs = 5000,
+    /** Where each bridge's <name>.mgmt OpenFlow socket lives. */
+    private readonly rundir = '.',
   ) {}
 
   /** Applies the current DB, then follows every commit; statistics every statsIntervalMs. */
@@ -76,7 +79,7 @@ export class Bridges {
     this.unsubscribe?.();
     if (this.statsTimer) clearInterval(this.statsTimer);
     await this.running;
-    for (const b of this.bridges.values()) await b.dp.stop();
+    for (const b of this.bridges.values()) await b.of.stop();
     this.bridges.clear();
   }
 
@@ -142,30 +145,44 @@ export class Bridges {
     // Bridges that went away.
     for (const [name, b] of this.bridges) {
       if (!want.has(name)) {
-        await b.dp.stop();
+        await b.of.stop();
         this.bridges.delete(name);
         this.log.info(`bridge ${name}: deleted`);
       }
     }
     this.errors.clear();
     const patches = new Map<string, PatchPort>();
-    for (const [name, { ifaces }] of want) {
+    for (const [name, { br, ifaces }] of want) {
       let b = this.bridges.get(name);
+      const failMode = br.fail_mode === 'secure' ? 'secure' : 'standalone';
+      const targets: string[] = [];
+      for (const cu of (br.controller ?? []) as readonly string[]) {
+        const c = this.db.get('Controller', cu);
+        if (c) targets.push(c.target as string);
+      }
+      const controllers = JSON.stringify(targets);
       if (!b) {
-        const dp = new Datapath({ name });
-        const normal = new NormalSwitch(dp);
-        dp.setUpcallHandler(normal);
-        await dp.start();
-        b = { name, dp, normal, ports: new Map() };
+        const of = new OpenFlowBridge({ name, rundir: this.rundir, failMode });
+        await of.start();
+        b = { name, dp: of.datapath, of, controllers: '[]', ports: new Map() };
         this.bridges.set(name, b);
-        this.log.info(`bridge ${name}: added`);
+        this.log.info(`bridge ${name}: added (fail_mode ${failMode}, management socket ${of.mgmtPath})`);
+      }
+      if (b.of.ofproto.failMode !== failMode) b.of.setFailMode(failMode);
+      if (b.controllers !== controllers) {
+        try {
+          await b.of.setControllers(targets);
+          b.controllers = controllers;
+          this.log.info(`bridge ${name}: controllers ${targets.join(' ') || '(none)'}`);
+        } catch (e) {
+          this.log.warn(`bridge ${name}: bad controller target: ${(e as Error).message}`);
+        }
       }
       const wanted = new Map(ifaces.map((i) => [i.name as string, i]));
       for (const [iname, rp] of b.ports) {
         const i = wanted.get(iname);
         if (!i || i._uuid !== rp.ifaceUuid || signatureOf(i) !== rp.signature || ofportRequestOf(i) !== rp.ofportRequest) {
-          await b.dp.delPort(iname);
-          b.normal.portRemoved(rp.port.portNo);
+          await b.of.removePort(iname);
           b.ports.delete(iname);
           this.log.info(`bridge ${name}: deleted interface ${iname} on port ${rp.port.portNo}`);
         }
@@ -182,10 +199,9 @@ export class Bridges {
           try {
             const port = this.makePort(i);
             const req = ofportRequestOf(i);
-            await b.dp.addPort(port, req ?? undefined);
+            await b.of.addPort(port, req !== null ? { ofPort: req } : {});
             rp = { ifaceUuid: i._uuid, port, signature: signatureOf(i), ofportRequest: req };
             b.ports.set(iname, rp);
-            b.normal.flush(); // flooding flows must now include the new port
             this.log.info(`bridge ${name}: added interface ${iname} on port ${port.portNo}`);
           } catch (e) {
             this.errors.set(i._uuid, (e as Error).message);
@@ -301,22 +317,14 @@ export class Bridges {
     const bs = bridge === undefined ? this.list() : this.list().filter((b) => b.name === bridge);
     if (bridge !== undefined && bs.length === 0) throw new Error(`no bridge named ${bridge}`);
     const out: string[] = [];
-    const now = Date.now();
-    for (const b of bs) {
-      for (const f of b.dp.flowDump()) {
-        const acts = b.normal.actionsOf(f.key, f.mask);
-        const used = f.usedMs === 0 ? 'never' : `${((now - f.usedMs) / 1000).toFixed(3)}s`;
-        out.push(`${formatFlowKey(f.key, f.mask)}, packets:${f.packets}, bytes:${f.bytes}, used:${used}, actions:${acts ? formatActions(acts) : '?'}`);
-      }
-    }
+    for (const b of bs) out.push(...b.dp.dumpFlowsText());
     return out.join('\n') + (out.length ? '\n' : '');
   }
 
   fdbShow(bridge: string): string {
     const b = this.bridges.get(bridge);
     if (!b) throw new Error(`no bridge named ${bridge}`);
-    const lines = [' port  VLAN  MAC                Age', ...b.normal.macTable().map((e) => `${String(e.port).padStart(5)}     0  ${e.mac}    0`)];
-    return lines.join('\n') + '\n';
+    return b.of.ofproto.fdbShow() + '\n';
   }
 }
 

@@ -54,7 +54,7 @@ export class Daemon {
       db.transact([{ op: 'insert', table: 'Open_vSwitch', row: { ovs_version: TSVS_VERSION, db_version: db.schema.version } }]);
       log.info('initialised an empty database');
     }
-    this.bridges = new Bridges(db, this.vlog.module('bridge'), this.opts.statsIntervalMs);
+    this.bridges = new Bridges(db, this.vlog.module('bridge'), this.opts.statsIntervalMs, this.opts.rundir);
     await this.bridges.start();
     this.registerAppctl();
     this.rpc = new RpcServer({
@@ -155,7 +155,7 @@ export class Daemon {
       ];
       for (const b of bridges.list()) {
         const s = b.dp.stats;
-        c.push([`dpif_upcall(${b.name})`, s.upcalls], [`dpif_lost_upcall(${b.name})`, s.lostUpcalls], [`mac_learning_learned(${b.name})`, b.normal.learned]);
+        c.push([`dpif_upcall(${b.name})`, s.upcalls], [`dpif_lost_upcall(${b.name})`, s.lostUpcalls], [`mac_learning_entries(${b.name})`, [...b.of.ofproto.mac.entries()].length]);
       }
       return `Event coverage (totals since start):\n${c.map(([k, v]) => `${k.padEnd(32)} total: ${v}`).join('\n')}\n`;
     });

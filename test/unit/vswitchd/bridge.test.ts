@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Bridges } from '../../../vswitchd/bridge.js';
 import { Database, named, type Operation } from '../../../vswitchd/db/database.js';
@@ -15,6 +18,7 @@ function addPortOps(bridge: string, name: string, iface: Record<string, unknown>
 describe('Bridges: reconfiguration from the config DB', () => {
   let db: Database;
   let bridges: Bridges;
+  let rundir: string;
   const iface = (name: string) => db.find('Interface', [['name', '==', name]])[0];
 
   beforeEach(async () => {
@@ -23,12 +27,14 @@ describe('Bridges: reconfiguration from the config DB', () => {
       { op: 'insert', table: 'Open_vSwitch', row: { bridges: [named('b')] } },
       { op: 'insert', table: 'Bridge', uuidName: 'b', row: { name: 'br0' } },
     ]);
-    bridges = new Bridges(db, new Vlog({ console: false }).module('bridge'), 60_000);
+    rundir = mkdtempSync(join(tmpdir(), 'tsvs-bridges-'));
+    bridges = new Bridges(db, new Vlog({ console: false }).module('bridge'), 60_000, rundir);
     await bridges.start();
   });
   afterEach(async () => {
     await bridges.stop();
     db.close();
+    rmSync(rundir, { recursive: true, force: true });
   });
 
   it('brings guest ports up, writes back ofport/mac/link state, bumps cur_cfg, forwards', async () => {
