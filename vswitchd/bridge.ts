@@ -8,13 +8,17 @@
 import { Datapath } from '../datapath/dpif.js';
 import { formatMac } from '../datapath/packet/addr.js';
 import { GuestPort } from '../datapath/ports/guest.js';
+import { DgramPort } from '../datapath/ports/dgram.js';
 import { PatchPort } from '../datapath/ports/patch.js';
+import { StreamPort } from '../datapath/ports/stream.js';
 import type { Port } from '../datapath/ports/port.js';
 import type { Database, VswitchRow } from './db/database.js';
 import { OpenFlowBridge } from '../ofproto/bridge.js';
 import type { ModuleLog } from './vlog.js';
 
-const SUPPORTED_TYPES = new Set(['guest', 'patch']);
+/** Interface types the daemon creates. system/tap/internal exist as datapath ports (datapath/ports/factory.ts) but are not created by the daemon yet. */
+const SUPPORTED_TYPES = new Set(['guest', 'patch', 'stream', 'dgram']);
+const SUPPORTED_TEXT = 'tsvs-vswitchd creates guest, patch, stream and dgram interfaces';
 
 interface RunningPort {
   readonly ifaceUuid: string;
@@ -191,7 +195,7 @@ export class Bridges {
         const iname = i.name as string;
         const type = i.type as string;
         if (!SUPPORTED_TYPES.has(type)) {
-          this.errors.set(i._uuid, `unsupported interface type "${type || 'system'}" (tsvs supports guest and patch)`);
+          this.errors.set(i._uuid, `unsupported interface type "${type || 'system'}" (${SUPPORTED_TEXT})`);
           continue;
         }
         let rp = b.ports.get(iname);
@@ -237,6 +241,9 @@ export class Bridges {
     const name = i.name as string;
     const o = optionsOf(i);
     if (i.type === 'patch') return new PatchPort(name, macFor(i._uuid));
+    // QEMU NICs: -netdev stream (unix socket; tsvs listens, or connects with options:role=client) and -netdev dgram (UDP).
+    if (i.type === 'stream') return StreamPort.fromOptions(name, Object.fromEntries(o), { mac: o.get('mac') ?? formatMac(macFor(i._uuid)) });
+    if (i.type === 'dgram') return DgramPort.fromOptions(name, Object.fromEntries(o), { mac: o.get('mac') ?? formatMac(macFor(i._uuid)) });
     const vlanText = o.get('vlan');
     const vlan = vlanText === undefined ? undefined : Number(vlanText);
     if (vlanText !== undefined && !/^\d+$/.test(vlanText)) throw new Error(`${name}: options:vlan "${vlanText}" is not 0..4095`);

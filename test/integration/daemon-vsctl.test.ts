@@ -57,7 +57,7 @@ describe('tsvs-vswitchd with tsvs-vsctl and tsvs-appctl', () => {
   it('honours ofport_request; unsupported types get an error, not a port', async () => {
     await vsctl('add-port', 'br0', 'p3', '--', 'set', 'Interface', 'p3', 'type=guest', 'options:mac=02:00:00:00:00:03', 'ofport_request=10');
     expect(await vsctl('get', 'Interface', 'p3', 'ofport')).toBe('10\n');
-    expect(await vsctl('get', 'Interface', 'br0', 'ofport', 'error')).toBe('-1\n"unsupported interface type \\"internal\\" (tsvs supports guest and patch)"\n');
+    expect(await vsctl('get', 'Interface', 'br0', 'ofport', 'error')).toBe('-1\n"unsupported interface type \\"internal\\" (tsvs-vswitchd creates guest, patch, stream and dgram interfaces)"\n');
     await vsctl('add-port', 'br0', 'tap0', '--', 'set', 'Interface', 'tap0', 'type=tap');
     expect(await vsctl('get', 'Interface', 'tap0', 'error')).toContain('unsupported interface type');
     await vsctl('del-port', 'tap0');

@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildArp } from '../../../datapath/packet/arp.js';
+import { buildEthernet } from '../../../datapath/packet/ethernet.js';
 import { Bridges } from '../../../vswitchd/bridge.js';
 import { Database, named, type Operation } from '../../../vswitchd/db/database.js';
 import { Vlog } from '../../../vswitchd/vlog.js';
@@ -56,13 +59,40 @@ describe('Bridges: reconfiguration from the config DB', () => {
     db.transact(addPortOps('br0', 't0', { type: 'tap' }));
     db.transact(addPortOps('br0', 'g0', { type: 'guest', options: { mac: 'nonsense' } }));
     await bridges.idle();
-    expect([iface('t0').ofport, iface('t0').error]).toEqual([-1, 'unsupported interface type "tap" (tsvs supports guest and patch)']);
+    expect([iface('t0').ofport, iface('t0').error]).toEqual([-1, 'unsupported interface type "tap" (tsvs-vswitchd creates guest, patch, stream and dgram interfaces)']);
     expect(iface('g0').ofport).toBe(-1);
     expect(iface('g0').error).toMatch(/nonsense/);
     // Fixing the config clears the error.
     db.transact([{ op: 'update', table: 'Interface', where: [['name', '==', 'g0']], row: { options: { mac: '02:00:00:00:00:09' } } }]);
     await bridges.idle();
     expect([iface('g0').ofport, iface('g0').error]).toEqual([1, null]);
+  });
+
+  it('a stream interface is a QEMU -netdev stream socket: a client frame reaches a guest through the bridge and the answer comes back', async () => {
+    const path = join(rundir, 'vm1.sock');
+    db.transact(addPortOps('br0', 'p1', { type: 'guest', options: { mac: '02:00:00:00:00:01', ip: '10.0.0.1/24' } }));
+    db.transact(addPortOps('br0', 'vm1', { type: 'stream', options: { path, mac: '02:00:00:00:00:0a' } }));
+    await bridges.idle();
+    expect([iface('vm1').ofport, iface('vm1').error]).toEqual([2, null]);
+    const sock = connect(path);
+    await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+    const arp = buildEthernet({
+      dst: 'ff:ff:ff:ff:ff:ff',
+      src: '52:54:00:00:00:0a',
+      type: 0x0806,
+      payload: buildArp({ op: 1, sha: '52:54:00:00:00:0a', spa: '10.0.0.10', tpa: '10.0.0.1' }),
+    });
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(arp.length);
+    const reply = new Promise<Buffer>((resolve) => sock.once('data', (d: Buffer) => resolve(d)));
+    sock.write(Buffer.concat([len, arp]));
+    const got = await reply;
+    sock.destroy();
+    // 4-byte length, then an ARP reply (op 2) from the guest's MAC to the VM's.
+    expect(got.readUInt32BE(0)).toBe(got.length - 4);
+    expect(got.subarray(4, 10).toString('hex')).toBe('52540000000a');
+    expect(got.readUInt16BE(4 + 12)).toBe(0x0806);
+    expect(got.readUInt16BE(4 + 14 + 6)).toBe(2);
   });
 
   it('deleting a bridge stops its datapath', async () => {
