@@ -3,6 +3,7 @@
 // names, parsed and printed the way OVS's lib/meta-flow.c and packets.c do.
 // Values are bigints so one code path serves 8- to 128-bit fields.
 import { OFPP } from '../constants.js';
+import { formatIp6 } from '../../../datapath/flow/odp.js';
 
 export const allOnes = (bits: number): bigint => (1n << BigInt(bits)) - 1n;
 
@@ -189,40 +190,11 @@ export function parseIpv6(s: string): { value: bigint; mask: bigint } {
   return { value: v, mask: m };
 }
 
-/** inet_ntop(AF_INET6) as glibc prints it. */
+/** inet_ntop(AF_INET6) as glibc prints it (the datapath's printer, on four 32-bit words). */
 export function formatIpv6(v: bigint): string {
-  const g: number[] = [];
-  for (let i = 7; i >= 0; i--) g.push(Number((v >> BigInt(i * 16)) & 0xffffn));
-  let bestAt = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) bestAt = -1;
-  const parts: string[] = [];
-  for (let i = 0; i < 8; i++) {
-    if (bestAt >= 0 && i >= bestAt && i < bestAt + bestLen) {
-      if (i === bestAt) parts.push(i === 0 ? ':' : '');
-      continue;
-    }
-    if (i === 6 && bestAt === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
-      parts.push(`${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`);
-      break;
-    }
-    parts.push(g[i]!.toString(16));
-  }
-  if (bestAt >= 0 && bestAt + bestLen === 8) parts.push('');
-  return parts.join(':');
+  const w = [0, 0, 0, 0];
+  for (let i = 0; i < 4; i++) w[i] = Number((v >> BigInt((3 - i) * 32)) & 0xffffffffn);
+  return formatIp6(w);
 }
 
 export function formatIpv6Masked(v: bigint, m: bigint): string {
