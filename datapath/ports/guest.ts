@@ -19,6 +19,7 @@ import { extractFlow } from '../flow/extract.js';
 import * as K from '../flow/key.js';
 import { DpifError } from '../dpif-error.js';
 import { PacketBatch } from '../packet-batch.js';
+import { DeferredRx } from './deferred-rx.js';
 import { newPortStats, type Port, type PortStats, type RxSink } from './port.js';
 
 export interface GuestOptions {
@@ -87,9 +88,8 @@ export class GuestPort implements Port {
   private readonly waiters = new Map<string, Array<() => void>>();
   private readonly pending = new Map<number, PendingEcho>();
   private readonly inbox = new PacketBatch();
-  private readonly outbox: PacketBatch[] = [];
-  private readonly free: PacketBatch[] = [];
-  private scheduled: NodeJS.Immediate | null = null;
+  /** Frames the guest sends, delivered to the datapath on the next event-loop turn. */
+  private readonly outbox = new DeferredRx(TX_QUEUE_BATCHES, (batch) => this.deliver(batch));
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly key = K.newKey();
   private readonly layout = K.newLayout();
@@ -126,11 +126,9 @@ export class GuestPort implements Port {
 
   stop(): void {
     this.sink = null;
-    if (this.scheduled !== null) clearImmediate(this.scheduled);
-    this.scheduled = null;
+    this.outbox.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.outbox.length = 0;
     for (const p of this.pending.values()) p.resolve(-1);
     this.pending.clear();
     for (const ws of this.waiters.values()) for (const w of ws) w();
@@ -276,32 +274,19 @@ export class GuestPort implements Port {
   private emit(dstMac: Uint8Array, type: number, payload: Uint8Array): void {
     const vlans = this.vlan !== 0 ? [{ vid: this.vlan }] : undefined;
     const frame = buildEthernet({ dst: dstMac, src: this.mac, vlans, type, payload });
-    let tail = this.outbox.length > 0 ? this.outbox[this.outbox.length - 1] : null;
-    if (tail === null || tail.full) {
-      if (this.outbox.length >= TX_QUEUE_BATCHES) {
-        this.stats.rxDropped++;
-        return;
-      }
-      tail = this.free.pop() ?? new PacketBatch();
-      tail.clear();
-      this.outbox.push(tail);
+    if (!this.outbox.push(frame)) {
+      this.stats.rxDropped++;
+      return;
     }
-    tail.push(frame);
-    if (this.scheduled === null && this.sink !== null) this.scheduled = setImmediate(this.deliver);
+    if (this.sink !== null) this.outbox.schedule();
   }
 
-  private readonly deliver = (): void => {
-    this.scheduled = null;
-    while (this.outbox.length > 0) {
-      const batch = this.outbox.shift()!;
-      if (this.sink !== null) {
-        this.stats.rxPackets += batch.count;
-        for (let i = 0; i < batch.count; i++) this.stats.rxBytes += batch.len[i];
-        this.sink.receive(this.portNo, batch);
-      }
-      this.free.push(batch);
-    }
-  };
+  private deliver(batch: PacketBatch): void {
+    if (this.sink === null) return;
+    this.stats.rxPackets += batch.count;
+    for (let i = 0; i < batch.count; i++) this.stats.rxBytes += batch.len[i];
+    this.sink.receive(this.portNo, batch);
+  }
 
   // --- neighbours -----------------------------------------------------------
 

@@ -1,10 +1,10 @@
 // A patch port: one end of a pair connecting two datapaths (bridges) in the
 // same daemon, like OVS's `type=patch options:peer=...`. Frames sent on one end
-// are received on the peer. Delivery is deferred to the next event-loop turn
-// (setImmediate) so that a loop of patch ports cannot recurse or starve I/O;
-// the queue is bounded and overflow is counted as tx drops.
+// are received on the peer on the next event-loop turn (DeferredRx); the queue
+// is bounded and overflow is counted as tx drops.
 
-import { PacketBatch } from '../packet-batch.js';
+import type { PacketBatch } from '../packet-batch.js';
+import { DeferredRx } from './deferred-rx.js';
 import { newPortStats, type Port, type PortStats, type RxSink } from './port.js';
 
 const PATCH_QUEUE_BATCHES = 8;
@@ -16,9 +16,7 @@ export class PatchPort implements Port {
   readonly mtu = 1500;
   peer: PatchPort | null = null;
   private sink: RxSink | null = null;
-  private readonly queue: PacketBatch[] = [];
-  private readonly free: PacketBatch[] = [];
-  private scheduled: NodeJS.Immediate | null = null;
+  private readonly rx = new DeferredRx(PATCH_QUEUE_BATCHES, (batch) => this.deliver(batch));
 
   constructor(
     readonly name: string,
@@ -45,45 +43,31 @@ export class PatchPort implements Port {
       this.stats.txDropped++;
       return;
     }
-    let tail = this.queue.length > 0 ? this.queue[this.queue.length - 1] : null;
-    if (tail === null || tail.full) {
-      if (this.queue.length >= PATCH_QUEUE_BATCHES) {
-        this.stats.txDropped++;
-        return;
-      }
-      tail = this.free.pop() ?? new PacketBatch();
-      tail.clear();
-      this.queue.push(tail);
+    if (!this.rx.push(buf, off, len)) {
+      this.stats.txDropped++;
+      return;
     }
-    tail.push(buf, off, len);
     this.stats.txPackets++;
     this.stats.txBytes += len;
   }
 
   flush(): void {
-    if (this.queue.length > 0 && this.scheduled === null) this.scheduled = setImmediate(this.deliver);
+    this.rx.schedule();
   }
 
-  private readonly deliver = (): void => {
-    this.scheduled = null;
+  private deliver(batch: PacketBatch): void {
     const peer = this.peer;
-    while (this.queue.length > 0) {
-      const batch = this.queue.shift()!;
-      if (peer !== null && peer.sink !== null) {
-        peer.stats.rxPackets += batch.count;
-        for (let i = 0; i < batch.count; i++) peer.stats.rxBytes += batch.len[i];
-        peer.sink.receive(peer.portNo, batch);
-      } else {
-        this.stats.txDropped += batch.count;
-      }
-      this.free.push(batch);
+    if (peer !== null && peer.sink !== null) {
+      peer.stats.rxPackets += batch.count;
+      for (let i = 0; i < batch.count; i++) peer.stats.rxBytes += batch.len[i];
+      peer.sink.receive(peer.portNo, batch);
+    } else {
+      this.stats.txDropped += batch.count;
     }
-  };
+  }
 
   stop(): void {
-    if (this.scheduled !== null) clearImmediate(this.scheduled);
-    this.scheduled = null;
-    this.queue.length = 0;
+    this.rx.clear();
     this.sink = null;
   }
 }
