@@ -327,7 +327,7 @@ export class Datapath implements RxSink {
     if (result === null) return null;
     const program = compileActions(result.actions);
     if (result.mask !== null) {
-      if (this.cache.count >= this.cache.classifier.flowLimit) {
+      if (this.cache.classifier.full) {
         this.counters.flowLimitHits++;
       } else {
         const existing = this.cache.get(key, result.mask);

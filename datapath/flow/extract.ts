@@ -327,16 +327,12 @@ function extractL4(
     wLo |= TCP_BITS;
     key[W_TP_PORTS] = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
     key[W_TCP_FLAGS] = ((b[q + 12] << 8) | b[q + 13]) & 0x0fff;
-  } else if (proto === IPPROTO_UDP) {
-    if (avail < 8) return;
+  } else if (proto === IPPROTO_UDP || proto === IPPROTO_SCTP) {
+    // Both start with 16-bit source and destination ports; the headers are 8 and 12 bytes.
+    const hlen = proto === IPPROTO_UDP ? 8 : 12;
+    if (avail < hlen) return;
     layout[L_L4] = q - off;
-    layout[L_L7] = q + 8 - off;
-    wLo |= TP_BITS;
-    key[W_TP_PORTS] = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
-  } else if (proto === IPPROTO_SCTP) {
-    if (avail < 12) return;
-    layout[L_L4] = q - off;
-    layout[L_L7] = q + 12 - off;
+    layout[L_L7] = q + hlen - off;
     wLo |= TP_BITS;
     key[W_TP_PORTS] = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
   } else if (proto === IPPROTO_ICMP) {
