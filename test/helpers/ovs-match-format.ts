@@ -1,6 +1,10 @@
 // Formats an extracted flow key the way `ovs-ofctl parse-pcap` prints an
 // exact-match flow, so tsvs's extraction can be diffed against Open vSwitch's.
 import * as K from '../../datapath/flow/key.js';
+import { formatIp6 } from '../../datapath/flow/odp.js';
+
+/** IPv6 from four key words, as inet_ntop (and so ovs-ofctl) prints it. */
+const ip6 = (key: Uint32Array, at: number): string => formatIp6(key, at);
 
 const hex = (n: number, w: number) => '0x' + n.toString(16).padStart(w, '0');
 const mac = (hi: number, lo: number) =>
@@ -8,30 +12,6 @@ const mac = (hi: number, lo: number) =>
     .map((x) => x.toString(16).padStart(2, '0'))
     .join(':');
 const ip4 = (w: number) => [w >>> 24, (w >>> 16) & 0xff, (w >>> 8) & 0xff, w & 0xff].join('.');
-
-export function ip6(key: Uint32Array, at: number): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 4; i++) groups.push(key[at + i] >>> 16, key[at + i] & 0xffff);
-  // RFC 5952: compress the longest run (>= 2) of zero groups, leftmost on ties.
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const h = (a: number[]) => a.map((g) => g.toString(16)).join(':');
-  if (bestAt < 0) return h(groups);
-  return h(groups.slice(0, bestAt)) + '::' + h(groups.slice(bestAt + bestLen));
-}
 
 const TCP_FLAG_NAMES = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr', 'ns'];
 

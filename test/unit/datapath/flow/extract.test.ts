@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { extractFlow } from '../../../../datapath/flow/extract.js';
 import * as K from '../../../../datapath/flow/key.js';
 import { fixture, readPcap } from '../../../helpers/pcap.js';
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Prng } from '../../../helpers/prng.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -110,7 +99,8 @@ describe('extractFlow on frames built from the RFCs', () => {
 describe('extractFlow robustness', () => {
   it('100,000 random and truncated frames: never throws, never reads past the frame', async () => {
     const seeds = (await readPcap(fixture('flow-traffic-dxv1.pcap'))).packets.map((p) => p.data);
-    const rnd = prng(2);
+    const p = new Prng(2);
+    const rnd = () => p.u32() / 4294967296;
     const keyA = K.newKey();
     const keyB = K.newKey();
     const layA = K.newLayout();
