@@ -242,13 +242,15 @@ export class Bridges {
     const o = optionsOf(i);
     if (i.type === 'patch') return new PatchPort(name, macFor(i._uuid));
     // QEMU NICs: -netdev stream (unix socket; tsvs listens, or connects with options:role=client) and -netdev dgram (UDP).
-    if (i.type === 'stream') return StreamPort.fromOptions(name, Object.fromEntries(o), { mac: o.get('mac') ?? formatMac(macFor(i._uuid)) });
-    if (i.type === 'dgram') return DgramPort.fromOptions(name, Object.fromEntries(o), { mac: o.get('mac') ?? formatMac(macFor(i._uuid)) });
+    // options:mac, else a stable one made up from the row.
+    const mac = o.get('mac') ?? formatMac(macFor(i._uuid));
+    if (i.type === 'stream') return StreamPort.fromOptions(name, Object.fromEntries(o), { mac });
+    if (i.type === 'dgram') return DgramPort.fromOptions(name, Object.fromEntries(o), { mac });
     const vlanText = o.get('vlan');
     const vlan = vlanText === undefined ? undefined : Number(vlanText);
     if (vlanText !== undefined && !/^\d+$/.test(vlanText)) throw new Error(`${name}: options:vlan "${vlanText}" is not 0..4095`);
     return new GuestPort(name, {
-      mac: o.get('mac') ?? formatMac(macFor(i._uuid)),
+      mac,
       ...(o.has('ip') ? { ip: o.get('ip') } : {}),
       ...(o.has('ip6') ? { ip6: o.get('ip6') } : {}),
       ...(vlan !== undefined ? { vlan } : {}),
