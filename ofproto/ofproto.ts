@@ -20,11 +20,10 @@ import { formatActions } from '../datapath/actions/odp-actions.js';
 import type { Datapath, DpFlow, UpcallHandler, UpcallResult } from '../datapath/dpif.js';
 import { extractFlow } from '../datapath/flow/extract.js';
 import { KEY_WORDS, newKey, newLayout } from '../datapath/flow/key.js';
-import { formatFlowKey } from '../datapath/flow/odp.js';
 import type { Port } from '../datapath/ports/port.js';
 import { N_TABLES, RuleTables, DEFAULT_MAX_ENTRIES, type RemovedRule } from './classifier/rule-tables.js';
 import { W_ETH_TYPE, W_IN_PORT, W_NW_PROTO_TOS_TTL_FRAG, W_TP_PORTS } from '../datapath/flow/key.js';
-import { dpMaskOf, fieldPieces, type OfMatch, packetInMatch, newOfFlow, W_OF_IN_PORT, setMetadata, ofMatchFromOxm } from './classifier/of-match.js';
+import { dpMaskOf, fieldPieces, type OfMatch, packetInMatch, newOfFlow, W_OF_IN_PORT, setMetadata, ofMatchFromOxm, OF_WORDS, W_OF_METADATA_HI, W_OF_METADATA_LO } from './classifier/of-match.js';
 import type { OfRule } from './classifier/rule.js';
 import { GroupTable, MAX_GROUPS } from './group-table.js';
 import { MAX_BANDS, MAX_METERS, MeterTable, type OfMeter } from './meter-table.js';
@@ -91,6 +90,8 @@ import type { PacketOutMsg } from './openflow/packet-out.js';
 import type { OfpPort } from './openflow/port.js';
 import type { PortModMsg } from './openflow/port-mod.js';
 import type { TableModMsg } from './openflow/table-mod.js';
+import { formatTraceFlow, formatTraceMatch } from './xlate/trace-format.js';
+import { XlateTrace } from './xlate/xlate-trace.js';
 import { xlate, type GroupHit, type MacLearned, type PacketInInfo, type XlateEnv, type XlatePort, type XlateResult } from './xlate/xlate.js';
 
 export type FailMode = 'standalone' | 'secure';
@@ -1037,40 +1038,58 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
   // --- trace ----------------------------------------------------------------------------------------
 
   /**
-   * ofproto/trace: translate a frame (or a datapath key) arriving on OpenFlow
-   * port `ofInPort` without side effects on meters or the MAC table, and
-   * describe each step, the final datapath actions and the megaflow.
+   * ofproto/trace: translate a frame, or a flow (a datapath key or an OF
+   * flow), arriving on OpenFlow port `ofInPort`, and describe each step, the
+   * final flow, the megaflow and the datapath actions, as OVS prints them.
+   * No meters run, no rule or group statistics change and no packet-in is
+   * sent. MACs are learned only with `learn` (OVS learns when the trace has a
+   * packet: -generate or packet bytes).
    */
-  trace(input: Uint8Array | Uint32Array, ofInPort: number): string {
+  trace(input: Uint8Array | Uint32Array, ofInPort: number, o: { learn?: boolean; packetBytes?: number } = {}): string {
     const p = this.portsByOf.get(ofInPort);
     const dpIn = p?.dpPort ?? 0;
     let key: Uint32Array;
-    let bytes = 64;
+    let bytes = o.packetBytes ?? 64;
     if (input instanceof Uint32Array) {
       key = input.slice(0, KEY_WORDS);
-      key[0] = dpIn;
+      key[W_IN_PORT] = dpIn;
     } else {
       key = newKey();
       extractFlow(input, 0, input.length, dpIn, key, newLayout());
       bytes = input.length;
     }
-    const res = xlate(this.env, key, { ofInPort, packetBytes: bytes, applyMeters: false, learn: false, trace: true });
-    const mask = dpMaskOf(res.wc);
-    mask[W_IN_PORT] = 0xffffffff; // as miss() installs it
+    const flow = newOfFlow();
+    flow.set(key);
+    flow[W_OF_IN_PORT] = ofInPort;
+    const tr = new XlateTrace();
+    tr.bridge(this.name);
+    this.traceEnv ??= { ...this.env, packetInCookie: () => TRACE_PACKET_IN_COOKIE };
+    const res = xlate(this.traceEnv, key, { ofInPort, packetBytes: bytes, applyMeters: false, learn: o.learn === true, trace: tr });
+    if (res.macChanged) this.revalidate();
+    const final = res.flow;
+    let unchanged = true;
+    for (let i = 1; i < OF_WORDS; i++) if (i !== W_OF_METADATA_HI && i !== W_OF_METADATA_LO && final[i] !== flow[i]) unchanged = false;
+    const mask = res.wc.slice();
+    mask[W_OF_IN_PORT] = 0xffffffff; // as miss() installs it
+    mask[W_IN_PORT] = 0;
+    mask[W_OF_METADATA_HI] = mask[W_OF_METADATA_LO] = 0; // metadata is never a datapath match
     const lines = [
-      `Flow: in_port=${ofInPort},${formatFlowKey(key)}`,
+      `Flow: ${formatTraceFlow(flow)}`,
+      tr.format().replace(/\n$/, ''),
       '',
-      `bridge("${this.name}")`,
-      '-'.repeat(10 + this.name.length),
-      ...res.trace.map((l) => ` ${l}`),
-      '',
-      `Final flow: ${formatFlowKey(res.flow.subarray(0, KEY_WORDS))}`,
-      res.slow ? 'Megaflow: (none: slow path, metered flow)' : `Megaflow: ${formatFlowKey(key, mask)}`,
+      `Final flow: ${unchanged ? 'unchanged' : formatTraceFlow(final)}`,
+      `Megaflow: ${formatTraceMatch(flow, mask, true)}`,
       `Datapath actions: ${res.actions.length === 0 ? 'drop' : formatActions(res.actions as DpAction[])}`,
     ];
-    return lines.join('\n');
+    if (res.slow) lines.push('', 'This flow is handled by the userspace slow path because it:', '  - Uses a meter.');
+    return lines.join('\n') + '\n';
   }
+
+  private traceEnv: XlateEnv | null = null;
 }
+
+/** The userspace cookie a trace shows for a packet-in (translation for a trace registers none). */
+const TRACE_PACKET_IN_COOKIE = new Uint8Array(8);
 
 /**
  * set_field needs its field's prerequisites in the rule's match (as OVS's

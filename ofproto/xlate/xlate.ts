@@ -15,6 +15,8 @@ import type { MeterTable } from '../meter-table.js';
 import { OFPAT, OFPCML_NO_BUFFER, OFPGT, OFPIT, OFPP, OFPPC, OFPR, OFPXMT as X } from '../openflow/constants.js';
 import type { Action } from '../openflow/actions.js';
 import type { Instruction } from '../openflow/instructions.js';
+import { formatAction, formatActions, formatMatch } from '../openflow/text/index.js';
+import type { XlateTrace } from './xlate-trace.js';
 import type { MacLearning } from '../normal/mac-learning.js';
 import { inputVlan, outputVid, portIncludesVlan, type PortVlanConfig } from '../normal/port-vlan.js';
 import { OF_WORDS, W_OF_IN_PORT, fieldPieces, metadataOf, setFieldWords, setMetadata, unwildcardField, valueWords } from '../classifier/of-match.js';
@@ -70,8 +72,8 @@ export interface XlateOptions {
   applyMeters?: boolean;
   /** Learn MACs in NORMAL (false for trace). */
   learn?: boolean;
-  /** Collect a step-by-step text trace. */
-  trace?: boolean;
+  /** ofproto/trace: report each step here (absent on the upcall path). */
+  trace?: XlateTrace | null;
   /** PACKET_OUT: run these actions instead of the pipeline. */
   actions?: Action[];
 }
@@ -102,7 +104,6 @@ export interface XlateResult {
   macChanged: boolean;
   /** The final OF flow (after all header changes). */
   flow: Uint32Array;
-  trace: string[];
 }
 
 const MAX_DEPTH = 64;
@@ -132,34 +133,6 @@ function isMulticast(hi: number): boolean {
   return (hi & 0x0100) !== 0;
 }
 
-function fmtMac(hi: number, lo: number): string {
-  const h = (hi & 0xffff).toString(16).padStart(4, '0') + (lo >>> 0).toString(16).padStart(8, '0');
-  return h.replace(/(..)(?!$)/g, '$1:');
-}
-
-export function portName(p: number): string {
-  switch (p) {
-    case OFPP.IN_PORT:
-      return 'IN_PORT';
-    case OFPP.TABLE:
-      return 'TABLE';
-    case OFPP.NORMAL:
-      return 'NORMAL';
-    case OFPP.FLOOD:
-      return 'FLOOD';
-    case OFPP.ALL:
-      return 'ALL';
-    case OFPP.CONTROLLER:
-      return 'CONTROLLER';
-    case OFPP.LOCAL:
-      return 'LOCAL';
-    case OFPP.ANY:
-      return 'ANY';
-    default:
-      return String(p);
-  }
-}
-
 class Ctx {
   readonly flow = new Uint32Array(OF_WORDS);
   /** The datapath packet's current header values (key layout). */
@@ -173,7 +146,6 @@ class Ctx {
   /** Rule currently executing (for packet-in table_id/cookie). */
   rule: OfRule | null = null;
   tableId = 0;
-  indent = 0;
 
   constructor(
     readonly env: XlateEnv,
@@ -185,16 +157,12 @@ class Ctx {
       this.base[i] = key[i]!;
     }
     this.flow[W_OF_IN_PORT] = opts.ofInPort;
-    this.tr = opts.trace === true;
-    this.res = { actions: this.out, wc: this.wc, slow: false, rules: [], groups: [], meters: [], learned: [], macChanged: false, flow: this.flow, trace: [] };
+    this.tr = opts.trace ?? null;
+    this.res = { actions: this.out, wc: this.wc, slow: false, rules: [], groups: [], meters: [], learned: [], macChanged: false, flow: this.flow };
   }
 
-  /** Tracing? Call sites test this first so no trace text is built on the upcall path. */
-  readonly tr: boolean;
-
-  t(line: string): void {
-    this.res.trace.push(' '.repeat(this.indent * 4) + line);
-  }
+  /** The trace sink: call sites test it for null first, so the upcall path builds no text. */
+  readonly tr: XlateTrace | null;
 
   unwild(word: number, bits = ALL_ONES): void {
     this.wc[word] = (this.wc[word]! | bits) >>> 0;
@@ -224,28 +192,33 @@ class Ctx {
 
   runTable(tableId: number): void {
     if (this.depth++ > MAX_DEPTH) {
-      if (this.tr) this.t('>>>> too many resubmits / table hops: dropping <<<<');
+      if (this.tr !== null) this.tr.error(`over max translation depth ${MAX_DEPTH}`);
       this.stopped = true;
       return;
     }
     const table = this.env.tables.tables[tableId]!;
     this.tableId = tableId;
-    const rule = table.lookup(this.flow, this.wc, !this.tr);
+    const rule = table.lookup(this.flow, this.wc, this.tr === null);
+    const tr = this.tr;
     if (rule === null) {
       if (tableId === 0 && this.env.failOpen()) {
-        if (this.tr) this.t(`${tableId}. No match: fail-open (standalone, no controller): NORMAL`);
-        this.indent++;
+        const saved = tr?.table(`${tableLabel(tableId)}No match, fail-open (standalone, no controller).`);
+        if (tr !== null) tr.action('NORMAL');
         this.normal();
-        this.indent--;
+        if (saved !== undefined) tr!.restore(saved);
         return;
       }
-      if (this.tr) this.t(`${tableId}. No match: drop (no table-miss rule)`);
+      if (tr !== null) {
+        const saved = tr.table(`${tableLabel(tableId)}No match.`);
+        tr.action('drop');
+        tr.restore(saved);
+      }
       return;
     }
     this.res.rules.push(rule);
     this.rule = rule;
-    if (this.tr) this.t(`${tableId}. priority ${rule.priority}, cookie 0x${rule.cookie.toString(16)}${rule.oxm.length === 0 ? ' (matches all)' : ''}`);
-    this.indent++;
+    const traceParent = tr !== null ? tr.table(ruleLine(tableId, rule)) : undefined;
+    if (tr !== null && rule.instructions.length === 0) tr.action('drop');
     let goto = -1;
     for (const ins of sortInstructions(rule.instructions)) {
       if (this.stopped) break;
@@ -254,23 +227,23 @@ class Ctx {
           this.meter(ins.meterId);
           break;
         case OFPIT.APPLY_ACTIONS:
-          if (this.tr) this.t('apply_actions:');
-          this.indent++;
           this.doActions(ins.actions);
-          this.indent--;
           break;
         case OFPIT.CLEAR_ACTIONS:
-          if (this.tr) this.t('clear_actions');
+          if (tr !== null) tr.action('clear_actions');
           this.actionSet.clear();
           break;
         case OFPIT.WRITE_ACTIONS:
           for (const a of ins.actions) this.actionSet.set(a.type === OFPAT.SET_FIELD && a.field.kind === 'basic' ? `sf${a.field.field}` : String(a.type), a);
-          if (this.tr) this.t(`write_actions: ${ins.actions.map(fmtAction).join(',')}`);
+          if (tr !== null) {
+            tr.action(`write_actions(${ins.actions.map(formatAction).join(',')})`);
+            tr.detail(`action set is: ${formatActions([...this.actionSet.values()])}`);
+          }
           break;
         case OFPIT.WRITE_METADATA: {
           const md = (metadataOf(this.flow) & ~ins.metadataMask) | (ins.metadata & ins.metadataMask);
           setMetadata(this.flow, md);
-          if (this.tr) this.t(`write_metadata: 0x${md.toString(16)}`);
+          if (tr !== null) tr.action(`write_metadata:0x${ins.metadata.toString(16)}${ins.metadataMask === 0xffffffffffffffffn ? '' : `/0x${ins.metadataMask.toString(16)}`}`);
           break;
         }
         case OFPIT.GOTO_TABLE:
@@ -280,14 +253,15 @@ class Ctx {
           break;
       }
     }
-    this.indent--;
-    if (this.stopped) return;
-    if (goto >= 0) {
-      if (this.tr) this.t(`goto_table:${goto}`);
-      this.runTable(goto);
-    } else {
-      this.runActionSet();
+    if (!this.stopped) {
+      if (goto >= 0) {
+        if (tr !== null) tr.action(`goto_table:${goto}`);
+        this.runTable(goto);
+      } else {
+        this.runActionSet();
+      }
     }
+    if (traceParent !== undefined) tr!.restore(traceParent);
   }
 
   runActionSet(): void {
@@ -297,10 +271,9 @@ class Ctx {
     const ordered: Action[] = [];
     for (const t of ACTION_SET_ORDER) for (const a of set) if (a.type === t) ordered.push(a);
     const hasGroup = ordered.some((a) => a.type === OFPAT.GROUP);
-    if (this.tr) this.t('action set:');
-    this.indent++;
+    const traceParent = this.tr?.actionSet();
     this.doActions(hasGroup ? ordered.filter((a) => a.type !== OFPAT.OUTPUT) : ordered);
-    this.indent--;
+    if (traceParent !== undefined) this.tr!.restore(traceParent);
   }
 
   meter(meterId: number): void {
@@ -308,16 +281,16 @@ class Ctx {
     this.res.meters.push(meterId);
     this.res.slow = true;
     if (m === undefined) {
-      if (this.tr) this.t(`meter:${meterId} (no such meter: drop)`);
+      if (this.tr !== null) this.tr.warn(`meter:${meterId}: no such meter, dropping`);
       this.stopped = true;
       return;
     }
     if (this.opts.applyMeters === false) {
-      if (this.tr) this.t(`meter:${meterId} (not applied in trace; flow is slow-path only)`);
+      if (this.tr !== null) this.tr.detail(`meter:${meterId} not applied in a trace (metered flows stay in the slow path)`);
       return;
     }
     const v = m.apply(this.opts.packetBytes, this.env.nowMs());
-    if (this.tr) this.t(`meter:${meterId} → ${v.action}`);
+    if (this.tr !== null) this.tr.detail(`meter:${meterId}: ${v.action}`);
     if (v.action === 'drop') {
       // Outputs made by earlier tables' apply_actions already happened; only what follows is dropped.
       this.stopped = true;
@@ -336,7 +309,7 @@ class Ctx {
   doActions(actions: readonly Action[]): void {
     for (const a of actions) {
       if (this.stopped) return;
-      if (this.tr) this.t(fmtAction(a));
+      if (this.tr !== null) this.tr.action(formatAction(a));
       switch (a.type) {
         case OFPAT.OUTPUT:
           this.output(a.port, a.maxLen);
@@ -407,7 +380,7 @@ class Ctx {
   }
 
   invalidTtl(): void {
-    if (this.tr) this.t('>>>> TTL expired: packet-in (invalid_ttl) and stop <<<<');
+    if (this.tr !== null) this.tr.warn('TTL expired: packet-in (invalid_ttl), stopping');
     this.toController(OFPCML_NO_BUFFER, OFPR.INVALID_TTL);
     this.stopped = true;
   }
@@ -426,7 +399,7 @@ class Ctx {
   setField(field: number, value: number | bigint | Buffer): void {
     // Prerequisites are checked against the packet: a set on a header the packet lacks is skipped.
     if (!this.fieldApplies(field)) {
-      if (this.tr) this.t(`    (skipped: packet lacks the header)`);
+      if (this.tr !== null) this.tr.warn('skipping set_field: the packet lacks the field');
       return;
     }
     if (field === X.VLAN_VID || field === X.VLAN_PCP) {
@@ -594,12 +567,12 @@ class Ctx {
       default: {
         this.unwild(W_OF_IN_PORT);
         if (port === this.flow[W_OF_IN_PORT]) {
-          if (this.tr) this.t('    (skipped: output to the input port needs IN_PORT)');
+          if (this.tr !== null) this.tr.warn('skipping output to input port');
           return;
         }
         const p = env.portByOf(port);
         if (p === undefined) {
-          if (this.tr) this.t(`    (skipped: no port ${portName(port)})`);
+          if (this.tr !== null) this.tr.warn('Nonexistent output port');
           return;
         }
         this.outputDp(p, false);
@@ -609,7 +582,7 @@ class Ctx {
 
   outputDp(p: XlatePort, allowInPort: boolean): void {
     if ((p.config & (OFPPC.PORT_DOWN | OFPPC.NO_FWD)) !== 0) {
-      if (this.tr) this.t(`    (skipped: port ${p.name} is down or no_fwd)`);
+      if (this.tr !== null) this.tr.warn(`${p.name}: port is down or OFPPC_NO_FWD is set, skipping output`);
       return;
     }
     if (!allowInPort && p.ofPort === this.flow[W_OF_IN_PORT]) return;
@@ -626,7 +599,7 @@ class Ctx {
     const inPort = this.env.portByOf(this.flow[W_OF_IN_PORT]!);
     this.unwild(W_OF_IN_PORT);
     if (inPort !== undefined && (inPort.config & OFPPC.NO_PACKET_IN) !== 0) {
-      if (this.tr) this.t('    (skipped: in_port has no_packet_in)');
+      if (this.tr !== null) this.tr.warn('in_port has OFPPC_NO_PACKET_IN, skipping packet-in');
       return;
     }
     this.commit();
@@ -646,7 +619,7 @@ class Ctx {
   group(groupId: number): void {
     const g = this.env.groups.get(groupId);
     if (g === undefined) {
-      if (this.tr) this.t(`    (no group ${groupId}: drop)`);
+      if (this.tr !== null) this.tr.warn(`group ${groupId} does not exist, dropping`);
       return;
     }
     if (this.depth++ > MAX_DEPTH) {
@@ -663,7 +636,7 @@ class Ctx {
       case OFPGT.FF: {
         const i = g.buckets.findIndex((b) => this.env.groups.bucketLive(b, this.portLive));
         if (i >= 0) this.bucket(g, i);
-        else if (this.tr) this.t('    (fast-failover: no live bucket)');
+        else if (this.tr !== null) this.tr.detail('no live bucket');
         break;
       }
       case OFPGT.SELECT: {
@@ -707,8 +680,7 @@ class Ctx {
   bucket(g: OfGroup, i: number): void {
     const b = g.buckets[i]!;
     this.res.groups.push({ group: g, bucket: i });
-    if (this.tr) this.t(`group:${g.groupId} bucket ${i}`);
-    this.indent++;
+    const traceParent = this.tr?.bucket(`bucket ${i}`);
     const outputsOnly = b.actions.every((a) => a.type === OFPAT.OUTPUT && a.port !== OFPP.NORMAL && a.port !== OFPP.TABLE);
     if (outputsOnly) {
       this.doActions(b.actions);
@@ -729,7 +701,7 @@ class Ctx {
       for (const [k, v] of savedSet) this.actionSet.set(k, v);
       if (inner.length > 0) this.emit({ type: 'clone', actions: inner });
     }
-    this.indent--;
+    if (traceParent !== undefined) this.tr!.restore(traceParent);
   }
 
   // --- NORMAL -------------------------------------------------------------------------
@@ -747,7 +719,7 @@ class Ctx {
     const fromController = f[W_OF_IN_PORT] === OFPP.CONTROLLER;
     const inPort = fromController ? CONTROLLER_BUNDLE : env.portByOf(f[W_OF_IN_PORT]!);
     if (inPort === undefined) {
-      if (this.tr) this.t('NORMAL: unknown input port, drop');
+      if (this.tr !== null) this.tr.detail('no input bundle, dropping');
       return;
     }
     const srcHi = f[K.W_ETH_SRC_HI]!;
@@ -755,24 +727,23 @@ class Ctx {
     const dstHi = f[K.W_ETH_DST_HI]!;
     const dstLo = f[K.W_ETH_DST_LO]!;
     if (isMulticast(srcHi)) {
-      if (this.tr) this.t('NORMAL: multicast source address, drop');
+      if (this.tr !== null) this.tr.detail('source MAC is multicast, dropping');
       return;
     }
     if (dstHi === 0x0180 && (dstLo & 0xfffffff0) === 0xc2000000) {
-      if (this.tr) this.t('NORMAL: reserved multicast (802.1D), drop');
+      if (this.tr !== null) this.tr.detail('packet has reserved destination MAC, dropping');
       return;
     }
     const tci = f[K.W_VLAN0]!;
     const vid = (tci & K.VLAN_CFI) !== 0 ? tci & 0xfff : 0;
     const vlan = inputVlan(inPort.vlan, vid);
     if (vlan < 0) {
-      if (this.tr) this.t(`NORMAL: VID ${vid} not allowed on port ${inPort.name}, drop`);
+      if (this.tr !== null) this.tr.detail('disallowed VLAN VID for this input port, dropping');
       return;
     }
     if (this.opts.learn !== false && !fromController) {
       if (env.mac.learn(vlan, srcHi, srcLo, inPort.ofPort)) {
         this.res.macChanged = true;
-        if (this.tr) this.t(`NORMAL: learned ${fmtMac(srcHi, srcLo)} on port ${inPort.name} in VLAN ${vlan}`);
       }
       this.res.learned.push({ vlan, hi: srcHi, lo: srcLo, port: inPort.ofPort });
     }
@@ -781,18 +752,18 @@ class Ctx {
       const outNo = env.mac.lookup(vlan, dstHi, dstLo);
       if (outNo !== null) {
         if (outNo === inPort.ofPort) {
-          if (this.tr) this.t('NORMAL: destination is on the input port, drop');
+          if (this.tr !== null) this.tr.detail('learned port is input port, dropping');
           return;
         }
         const p = env.portByOf(outNo);
         if (p !== undefined && portIncludesVlan(p.vlan, vlan)) {
-          if (this.tr) this.t(`NORMAL: forwarding to learned port ${p.name}`);
+          if (this.tr !== null) this.tr.detail('forwarding to learned port');
           this.normalOutput(p, vlan, pcp);
           return;
         }
       }
     }
-    if (this.tr) this.t(`NORMAL: flooding in VLAN ${vlan}`);
+    if (this.tr !== null) this.tr.detail(isMulticast(dstHi) ? 'multicast traffic, flooding' : 'no learned MAC for destination, flooding');
     for (const p of sortedPorts(env)) {
       if (p.ofPort === inPort.ofPort || p.noFlood || !portIncludesVlan(p.vlan, vlan)) continue;
       this.normalOutput(p, vlan, pcp);
@@ -970,59 +941,23 @@ function sortedPorts(env: XlateEnv): XlatePort[] {
   return [...env.ports()].sort((a, b) => a.ofPort - b.ofPort);
 }
 
-export function fmtAction(a: Action): string {
-  switch (a.type) {
-    case OFPAT.OUTPUT:
-      return a.port === OFPP.CONTROLLER ? `output:CONTROLLER:${a.maxLen}` : `output:${portName(a.port)}`;
-    case OFPAT.GROUP:
-      return `group:${a.groupId}`;
-    case OFPAT.SET_FIELD:
-      return a.field.kind === 'basic' ? `set_field:${fmtValue(a.field.value)}->${fieldName(a.field.field)}` : 'set_field:?';
-    case OFPAT.PUSH_VLAN:
-      return `push_vlan:0x${a.ethertype.toString(16)}`;
-    case OFPAT.POP_VLAN:
-      return 'pop_vlan';
-    case OFPAT.PUSH_MPLS:
-      return `push_mpls:0x${a.ethertype.toString(16)}`;
-    case OFPAT.POP_MPLS:
-      return `pop_mpls:0x${a.ethertype.toString(16)}`;
-    case OFPAT.SET_MPLS_TTL:
-      return `set_mpls_ttl(${a.ttl})`;
-    case OFPAT.DEC_MPLS_TTL:
-      return 'dec_mpls_ttl';
-    case OFPAT.SET_NW_TTL:
-      return `set_nw_ttl(${a.ttl})`;
-    case OFPAT.DEC_NW_TTL:
-      return 'dec_ttl';
-    case OFPAT.COPY_TTL_IN:
-      return 'copy_ttl_in';
-    case OFPAT.COPY_TTL_OUT:
-      return 'copy_ttl_out';
-    case OFPAT.SET_QUEUE:
-      return `set_queue:${a.queueId}`;
-    default:
-      return `action type ${a.type}`;
-  }
+/** " 0. " / "12. ": OVS's "%2d. " table label. */
+function tableLabel(tableId: number): string {
+  return `${String(tableId).padStart(2)}. `;
 }
 
-function fmtValue(v: number | bigint | Buffer): string {
-  if (Buffer.isBuffer(v)) return v.length === 6 ? [...v].map((x) => x.toString(16).padStart(2, '0')).join(':') : v.toString('hex');
-  return typeof v === 'bigint' ? `0x${v.toString(16)}` : String(v);
-}
-
-const FIELD_NAMES = new Map(Object.entries(X).map(([k, v]) => [v as number, k.toLowerCase()]));
-function fieldName(f: number): string {
-  return FIELD_NAMES.get(f) ?? String(f);
+/** A matched rule as ofproto/trace reports it: "in_port=1,ip, priority 100, cookie 0x5". */
+function ruleLine(tableId: number, rule: OfRule): string {
+  const m = formatMatch(rule.oxm);
+  const cookie = rule.cookie !== 0n ? `, cookie 0x${rule.cookie.toString(16)}` : '';
+  return `${tableLabel(tableId)}${m === '' ? '' : `${m}, `}priority ${rule.priority}${cookie}`;
 }
 
 /** Translate a packet (its datapath key) through the pipeline, or a PACKET_OUT's actions. */
 export function xlate(env: XlateEnv, key: Uint32Array, opts: XlateOptions): XlateResult {
   const ctx = new Ctx(env, opts, key);
   if (opts.actions !== undefined) {
-    if (ctx.tr) ctx.t('PACKET_OUT actions:');
-    ctx.indent++;
     ctx.doActions(opts.actions);
-    ctx.indent--;
   } else {
     ctx.runTable(0);
   }

@@ -16,6 +16,7 @@ import type { Instruction } from '../../../../ofproto/openflow/instructions.js';
 import type { Match } from '../../../../ofproto/openflow/match.js';
 import { oxm } from '../../../../ofproto/openflow/oxm.js';
 import { xlate, type XlateResult } from '../../../../ofproto/xlate/xlate.js';
+import { XlateTrace } from '../../../../ofproto/xlate/xlate-trace.js';
 import { apply, flowMod, gotoTable, output, write } from '../../../helpers/ofproto-fixture.js';
 import { Prng } from '../../../helpers/prng.js';
 import { TestEnv } from './xlate-env.js';
@@ -45,7 +46,7 @@ function keyOf(f: Buffer, dpIn: number): Uint32Array {
   return key;
 }
 
-function run(env: TestEnv, f: Buffer | Uint32Array, ofIn: number, extra: { actions?: Action[]; trace?: boolean } = {}): XlateResult {
+function run(env: TestEnv, f: Buffer | Uint32Array, ofIn: number, extra: { actions?: Action[]; trace?: XlateTrace } = {}): XlateResult {
   const key = f instanceof Uint32Array ? f : keyOf(f, ofIn + 100);
   return xlate(env, key, { ofInPort: ofIn, packetBytes: 100, learn: false, ...extra });
 }
@@ -58,11 +59,12 @@ describe('xlate: pipeline', () => {
     for (const p of [1, 2, 3]) env.addPort(p);
     env.flow(flowMod({ match: [oxm(X.IN_PORT, 1)], instructions: [{ type: OFPIT.WRITE_METADATA, metadata: 0xaan, metadataMask: 0xffn }, write(output(3)), gotoTable(1)] }));
     env.flow(flowMod({ tableId: 1, match: [oxm(X.METADATA, 0xaan, 0xffn)], instructions: [write(setField(X.ETH_DST, Buffer.from('020000000099', 'hex')), output(2))] }));
-    const r = run(env, frame(), 1, { trace: true });
+    const trace = new XlateTrace();
+    const r = run(env, frame(), 1, { trace });
     // write_actions in table 1 replaced the output of table 0; set_field runs before output.
     expect(fmt(r)).toBe('set(eth(dst=02:00:00:00:00:99)),102');
     expect(r.rules.map((x) => x.tableId)).toEqual([0, 1]);
-    expect(r.trace.join('\n')).toMatch(/goto_table:1/);
+    expect(trace.format()).toMatch(/goto_table:1/);
     // The metadata match is not a datapath field; in_port is.
     expect(dpMaskOf(r.wc)[K.W_IN_PORT]).toBe(0xffffffff);
     // clear_actions drops the written output
