@@ -963,6 +963,18 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     return [m];
   }
 
+  /**
+   * fdb/flush: forget every learned MAC. Megaflows built from them (NORMAL
+   * forwarding to a learned port) are revalidated, so the next packet floods
+   * and learns again. Returns how many entries were dropped.
+   */
+  fdbFlush(): number {
+    const n = this.mac.count;
+    this.mac.flush();
+    this.revalidate();
+    return n;
+  }
+
   /** fdb/show: the MAC table as text (port, VLAN, MAC, age in seconds), like ovs-appctl fdb/show. */
   fdbShow(): string {
     const now = this.clock();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Bridges } from './bridge.js';
 import { Database, describeOpenReport } from './db/database.js';
 import { Metrics } from './metrics.js';
+import { registerOfprotoAppctl } from './ofproto-appctl.js';
 import type { DaemonOptions } from './options.js';
 import { AppctlError, AppctlRegistry } from './rpc/appctl.js';
 import { RpcServer } from './rpc/server.js';
@@ -140,6 +141,7 @@ export class Daemon {
         throw new AppctlError((e as Error).message);
       }
     });
+    registerOfprotoAppctl(a, bridges);
     a.registerAppctl('bridge/refresh-stats', '', 0, 0, () => {
       bridges.updateStats();
       return '';

@@ -282,7 +282,7 @@ describe('ofproto: ports and trace', () => {
     frame[14] = 0x45;
     const text = br.of.trace(frame, 1);
     expect(text).toMatch(/bridge\("br-tr"\)/);
-    expect(text).toMatch(/ 0\. ip,in_port=1, priority 32768, cookie 0x5\n    output:30\n/);
+    expect(text).toMatch(/ 0\. ip,in_port=1, priority 100, cookie 0x5\n    output:30\n/);
     expect(text).toMatch(/output:30/);
     expect(text).toMatch(new RegExp(`Datapath actions: ${no}\n$`));
     expect(text).toMatch(/Megaflow: recirc_id=0,eth,ip,in_port=1,/);
