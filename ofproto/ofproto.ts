@@ -969,6 +969,8 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
    * and learns again. Returns how many entries were dropped.
    */
   fdbFlush(): number {
+    // Credit megaflow hits first: crediting them after the flush would re-learn their MACs.
+    this.pullStats();
     const n = this.mac.count;
     this.mac.flush();
     this.revalidate();
