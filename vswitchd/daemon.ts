@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Bridges } from './bridge.js';
 import { Database, describeOpenReport } from './db/database.js';
 import { Metrics } from './metrics.js';
+import { GuestTraffic } from './guest-traffic.js';
 import { registerOfprotoAppctl } from './ofproto-appctl.js';
 import type { DaemonOptions } from './options.js';
 import { AppctlError, AppctlRegistry } from './rpc/appctl.js';
@@ -26,6 +27,7 @@ export class Daemon {
   rpc: RpcServer | null = null;
   metrics: Metrics | null = null;
   metricsAddress: { host: string; port: number } | null = null;
+  traffic: GuestTraffic | null = null;
   private pidfileWritten = false;
   private stopping: Promise<void> | null = null;
   /** Resolves when the daemon has stopped (SIGTERM, appctl exit, stop()). */
@@ -79,6 +81,7 @@ export class Daemon {
       const log = this.vlog.module('vswitchd');
       log.info('shutting down');
       await this.rpc?.stop();
+      this.traffic?.stopAll();
       await this.metrics?.stop();
       await this.bridges?.stop();
       this.db?.close();
@@ -142,6 +145,8 @@ export class Daemon {
       }
     });
     registerOfprotoAppctl(a, bridges);
+    this.traffic = new GuestTraffic((name) => bridges.guest(name));
+    this.traffic.register(a);
     a.registerAppctl('bridge/refresh-stats', '', 0, 0, () => {
       bridges.updateStats();
       return '';

@@ -45,15 +45,20 @@ export interface PingResult {
 export interface TrafficOptions {
   /** Destination IPv4 or IPv6 address. */
   dst: string;
-  proto?: 'udp' | 'tcp';
+  /** icmp: echo requests (replies are counted in icmpTrafficReplies). */
+  proto?: 'udp' | 'tcp' | 'icmp';
   flows?: number;
   packetsPerFlow?: number;
   /** Packets per second over all flows; 0 = as fast as possible. */
   ratePps?: number;
   dstPort?: number;
   srcPortBase?: number;
-  /** UDP/TCP payload bytes. */
+  /** UDP/TCP/ICMP payload bytes. */
   payloadBytes?: number;
+  /** Stops the generator at its next tick (within 10 ms). */
+  signal?: AbortSignal;
+  /** Updated as packets go out, for status while the generator runs. */
+  progress?: { sent: number };
 }
 
 const ETH_BROADCAST = parseMac('ff:ff:ff:ff:ff:ff');
@@ -82,6 +87,8 @@ export class GuestPort implements Port {
   ignored = 0;
   /** UDP datagrams received (echo or not), for traffic tests. */
   udpReceived = 0;
+  /** ICMP echo replies to traffic({ proto: 'icmp' }). */
+  icmpTrafficReplies = 0;
 
   private sink: RxSink | null = null;
   private readonly neighbours = new Map<string, Uint8Array>();
@@ -94,6 +101,8 @@ export class GuestPort implements Port {
   private readonly key = K.newKey();
   private readonly layout = K.newLayout();
   private echoId: number;
+  /** Aborted by stop(): wakes a traffic generator waiting for its next tick. */
+  private stopping = new AbortController();
 
   constructor(
     readonly name: string,
@@ -126,6 +135,8 @@ export class GuestPort implements Port {
 
   stop(): void {
     this.sink = null;
+    this.stopping.abort();
+    this.stopping = new AbortController();
     this.outbox.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -237,6 +248,8 @@ export class GuestPort implements Port {
         const icmp = buildIcmpEcho({ reply: true, id, seq, payload });
         this.emit(srcMac, K.ETH_TYPE_IPV4, buildIpv4({ src: this.ip4!, dst: srcIp, protocol: K.IPPROTO_ICMP, payload: icmp }));
       }
+    } else if (type === (v6 ? ICMPV6_ECHO_REPLY : ICMP_ECHO_REPLY) && id === this.trafficEchoId) {
+      this.icmpTrafficReplies++;
     } else if (type === (v6 ? ICMPV6_ECHO_REPLY : ICMP_ECHO_REPLY) && id === this.echoId) {
       const p = this.pending.get(seq);
       if (p !== undefined) {
@@ -402,11 +415,20 @@ export class GuestPort implements Port {
     let sent = 0;
     const tickMs = 10;
     const perTick = rate > 0 ? Math.max(1, Math.round((rate * tickMs) / 1000)) : total;
-    while (sent < total && this.sink !== null) {
+    const progress = o.progress ?? { sent: 0 };
+    const stopping = this.stopping.signal;
+    while (sent < total && this.sink !== null && o.signal?.aborted !== true) {
       for (let k = 0; k < perTick && sent < total; k++, sent++) {
         const f = sent % flows;
         const n = Math.floor(sent / flows);
         const srcPort = base + f;
+        if (proto === 'icmp') {
+          // The flow key of ICMP has no identifier: every echo is one flow, numbered by seq.
+          const echo = { id: this.trafficEchoId, seq: sent & 0xffff, payload };
+          if (v6) this.emitIp(mac, dstIp, K.IPPROTO_ICMPV6, buildIcmpv6Echo(echo, { src: me, dst: dstIp }), true);
+          else this.emitIp(mac, dstIp, K.IPPROTO_ICMP, buildIcmpEcho(echo), false);
+          continue;
+        }
         const l4 =
           proto === 'udp'
             ? buildUdp({ srcPort, dstPort, payload }, { src: me, dst: dstIp })
@@ -416,10 +438,17 @@ export class GuestPort implements Port {
               );
         this.emitIp(mac, dstIp, proto === 'udp' ? K.IPPROTO_UDP : K.IPPROTO_TCP, l4, v6);
       }
-      // Yield so the datapath drains the queue (and the rate holds).
-      await new Promise<void>((r) => (rate > 0 ? this.timer(r, tickMs) : setImmediate(r)));
+      progress.sent = sent;
+      // Yield so the datapath drains the queue (and the rate holds); stop() or the caller's signal wake it.
+      await (rate > 0 ? sleep(tickMs, o.signal, stopping) : new Promise<void>((r) => setImmediate(r)));
     }
+    progress.sent = sent;
     return { sent };
+  }
+
+  /** Echo identifier of traffic({ proto: 'icmp' }); ping() uses echoId. */
+  private get trafficEchoId(): number {
+    return this.echoId ^ 0x8000;
   }
 
   private timer(fn: () => void, ms: number): void {
@@ -429,6 +458,22 @@ export class GuestPort implements Port {
     }, ms);
     this.timers.add(t);
   }
+}
+
+/** Resolves after ms, or as soon as either signal aborts. */
+function sleep(ms: number, a: AbortSignal | undefined, b: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      a?.removeEventListener('abort', done);
+      b.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    if (a?.aborted === true || b.aborted) return done();
+    a?.addEventListener('abort', done, { once: true });
+    b.addEventListener('abort', done, { once: true });
+  });
 }
 
 function splitPrefix(text: string, max: number, name: string): [string, number] {
