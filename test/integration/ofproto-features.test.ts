@@ -285,7 +285,7 @@ describe('ofproto: ports and trace', () => {
     expect(text).toMatch(/ 0\. ip,in_port=1, priority 100, cookie 0x5\n    output:30\n/);
     expect(text).toMatch(/output:30/);
     expect(text).toMatch(new RegExp(`Datapath actions: ${no}\n$`));
-    expect(text).toMatch(/Megaflow: recirc_id=0,eth,ip,in_port=1,/);
+    expect(text).toMatch(/Megaflow: recirc_id=0,eth,ip,in_port=1\n/);
     br.of.removePort(30);
     expect(br.conn.take(OFPT.PORT_STATUS).map((m) => m.reason)).toEqual([OFPPR.DELETE]);
   });
