@@ -170,6 +170,7 @@ export interface OfprotoCounters {
   slowPathPackets: number;
   packetIns: number;
   packetInsRateLimited: number;
+  packetOuts: number;
   revalidations: number;
   flowMods: number;
   errorsSent: number;
@@ -216,6 +217,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     slowPathPackets: 0,
     packetIns: 0,
     packetInsRateLimited: 0,
+    packetOuts: 0,
     revalidations: 0,
     flowMods: 0,
     errorsSent: 0,
@@ -801,6 +803,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     }
     if (m.data.length < 14) throw brc(OFPBRC.BAD_PACKET, `packet-out data of ${m.data.length} bytes`);
     this.validateActions(m.actions, true);
+    this.counters.packetOuts++;
     const ofIn = inPort === OFPP.ANY ? OFPP.CONTROLLER : inPort;
     const dpIn = this.portsByOf.get(ofIn)?.dpPort ?? 0;
     const key = this.scratchKey;
