@@ -119,7 +119,7 @@ describe('tsvs-vswitchd with tsvs-vsctl and tsvs-appctl', () => {
     const port = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(d.log)![1];
     await appctl('guest/ping', 'p1', '10.0.0.2', '1');
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(text).toMatch(/tsvs_port_rx_packets\{bridge="br0",port="p1"\} \d+/);
+    expect(text).toMatch(/tsvs_interface_rx_packets_total\{bridge="br0",port="p1"\} \d+/);
     expect(text).toContain('tsvs_datapath_flows{bridge="br0"}');
   });
 
