@@ -95,6 +95,8 @@ describe('ofproto: OpenFlow rules over a real datapath', () => {
     await settle(30);
     const replies = br.conn.take(OFPT.PACKET_IN);
     expect(replies.some((p) => p.match[0]!.kind === 'basic' && (p.match[0] as { value: number }).value === 2)).toBe(true);
+    expect(br.of.counters.packetOuts).toBe(1);
+    expect(br.of.counters.packetIns).toBeGreaterThanOrEqual(2);
     await pinging;
   });
 
