@@ -69,9 +69,17 @@ export class Daemon {
     });
     await this.rpc.start();
     if (this.opts.metricsAddress) {
-      this.metrics = new Metrics(this.bridges, db);
-      this.metricsAddress = await this.metrics.start(this.opts.metricsAddress.host, this.opts.metricsAddress.port);
-      log.info(`metrics on http://${this.metricsAddress.host}:${this.metricsAddress.port}/metrics`);
+      const { host, port } = this.opts.metricsAddress;
+      const metrics = new Metrics(this.bridges, db);
+      try {
+        this.metricsAddress = await metrics.start(host, port);
+        this.metrics = metrics;
+        log.info(`metrics on http://${this.metricsAddress.host}:${this.metricsAddress.port}/metrics`);
+      } catch (e) {
+        // The default port may belong to another daemon on this host: say so and run without metrics.
+        if (!this.opts.metricsAddressIsDefault) throw new Error(`--metrics-address=${host}:${port}: ${(e as Error).message}`);
+        log.warn(`metrics off: default address ${host}:${port} unavailable (${(e as Error).message}); use --metrics-address`);
+      }
     }
     log.info(`tsvs-vswitchd ${TSVS_VERSION} ready: ${this.socketPath}, database ${this.opts.dbdir}`);
   }

@@ -9,7 +9,10 @@ export interface DaemonOptions {
   rundir: string;
   dbdir: string;
   /** host:port for the Prometheus endpoint, or null for none. */
+  /** null: metrics off (--metrics-address=off). */
   metricsAddress: { host: string; port: number } | null;
+  /** True when no --metrics-address was given: a busy default port is a warning, not an error. */
+  metricsAddressIsDefault: boolean;
   logLevel: LogLevel;
   /** null: stderr only. */
   logFile: string | null;
@@ -32,7 +35,9 @@ Open vSwitch-style virtual switch daemon.
 
   --rundir=DIR           sockets and pidfile (default $TSVS_RUNDIR or ./var/run)
   --dbdir=DIR            config DB journal (default $TSVS_DBDIR or ./var/db)
-  --metrics-address=HOST:PORT  serve Prometheus metrics (default: off; port 0 = any)
+  --metrics-address=HOST:PORT|off  serve Prometheus metrics at http://HOST:PORT/metrics
+                         (default 127.0.0.1:9475, skipped with a warning if that
+                         port is taken; port 0 = any; off = no metrics)
   --log-level=LEVEL      off|emer|err|warn|info|dbg (default info)
   --log-file[=FILE]      also log to FILE (default <rundir>/tsvs-vswitchd.log)
   --detach               run in the background once ready
@@ -52,6 +57,14 @@ export function parseHostPort(text: string, what: string): { host: string; port:
   const port = Number(m[3]);
   if (port > 65535) throw new UsageError(`${what}: port ${port} is not 0..65535`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export const DEFAULT_METRICS_ADDRESS = { host: '127.0.0.1', port: 9475 } as const;
+
+function metricsAddress(text: string | undefined): { host: string; port: number } | null {
+  if (text === undefined) return { ...DEFAULT_METRICS_ADDRESS };
+  if (text === 'off' || text === 'none') return null;
+  return parseHostPort(text, '--metrics-address');
 }
 
 export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): DaemonOptions {
@@ -95,7 +108,8 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
   return {
     rundir,
     dbdir,
-    metricsAddress: str('metrics-address') !== undefined ? parseHostPort(str('metrics-address')!, '--metrics-address') : null,
+    metricsAddress: metricsAddress(str('metrics-address')),
+    metricsAddressIsDefault: str('metrics-address') === undefined,
     logLevel,
     logFile: lf === undefined ? (detach ? join(rundir, 'tsvs-vswitchd.log') : null) : lf === true ? join(rundir, 'tsvs-vswitchd.log') : resolve(cwd, lf),
     detach,

@@ -89,3 +89,39 @@ describe('tsvs-vswitchd metrics endpoint', () => {
     expect(s.value('tsvs_interface_rx_packets_total{bridge="br0",port="g1"}')).toBeGreaterThanOrEqual(6);
   });
 });
+
+describe('tsvs-vswitchd metrics address', () => {
+  // Holds a port, then starts daemons that want it.
+  const holdPort = async (): Promise<{ port: number; close: () => Promise<void> }> => {
+    const { createServer } = await import('node:net');
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const port = (s.address() as { port: number }).port;
+    return { port, close: () => new Promise<void>((r) => s.close(() => r())) };
+  };
+
+  it('an explicit address that is taken stops start-up with one clear error', async () => {
+    ensureBuilt();
+    const held = await holdPort();
+    const d = new DaemonProcess();
+    try {
+      await expect(d.start([`--metrics-address=127.0.0.1:${held.port}`])).rejects.toThrow(new RegExp(`--metrics-address=127.0.0.1:${held.port}: .*EADDRINUSE`));
+    } finally {
+      await held.close();
+      await d.kill('SIGKILL').catch(() => {});
+      rmSync(d.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('--metrics-address=off serves nothing', async () => {
+    ensureBuilt();
+    const d = new DaemonProcess();
+    try {
+      await d.start(['--metrics-address=off']);
+      expect(d.log).not.toContain('metrics on');
+    } finally {
+      await d.kill('SIGKILL');
+      rmSync(d.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

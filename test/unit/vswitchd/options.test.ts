@@ -5,7 +5,7 @@ import { Vlog } from '../../../vswitchd/vlog.js';
 describe('tsvs-vswitchd options', () => {
   it('defaults under ./var, or TSVS_RUNDIR/TSVS_DBDIR', () => {
     const o = parseDaemonOptions([], {}, '/repo');
-    expect(o).toMatchObject({ rundir: '/repo/var/run', dbdir: '/repo/var/db', pidfile: '/repo/var/run/tsvs-vswitchd.pid', logLevel: 'info', detach: false, metricsAddress: null, logFile: null });
+    expect(o).toMatchObject({ rundir: '/repo/var/run', dbdir: '/repo/var/db', pidfile: '/repo/var/run/tsvs-vswitchd.pid', logLevel: 'info', detach: false, metricsAddress: { host: '127.0.0.1', port: 9475 }, metricsAddressIsDefault: true, logFile: null });
     const e = parseDaemonOptions([], { TSVS_RUNDIR: '/r', TSVS_DBDIR: 'd' }, '/repo');
     expect(e).toMatchObject({ rundir: '/r', dbdir: '/repo/d' });
   });
@@ -14,6 +14,7 @@ describe('tsvs-vswitchd options', () => {
     const o = parseDaemonOptions(['--rundir', '/x', '--dbdir=/y', '--metrics-address=127.0.0.1:0', '--log-level', 'DEBUG', '--detach', '--pidfile=p.pid', '--log-file'], { TSVS_RUNDIR: '/r' }, '/c');
     expect(o).toMatchObject({ rundir: '/x', dbdir: '/y', metricsAddress: { host: '127.0.0.1', port: 0 }, logLevel: 'dbg', detach: true, pidfile: '/c/p.pid', logFile: '/x/tsvs-vswitchd.log' });
     expect(parseDaemonOptions(['--metrics-address=[::1]:9100'], {}).metricsAddress).toEqual({ host: '::1', port: 9100 });
+    expect(parseDaemonOptions(['--metrics-address=off'], {})).toMatchObject({ metricsAddress: null, metricsAddressIsDefault: false });
   });
 
   it.each([
