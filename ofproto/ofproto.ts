@@ -485,7 +485,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       mask[0] = 0xffffffff;
       return { actions: [], mask };
     }
-    const res = xlate(this.env, key, { ofInPort: p.ofPort, packetBytes: frame.length, applyMeters: true, learn: true });
+    const res = xlate(this.env, key, { ofInPort: p.ofPort, packetBytes: frame.length, applyMeters: true, learn: true, packet: frame });
     if (res.macChanged) this.revalidate(false);
     const dp = this.datapath;
     const installable = !res.slow && dp.cache.count < dp.cache.classifier.flowLimit;
@@ -808,7 +808,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     const dpIn = this.portsByOf.get(ofIn)?.dpPort ?? 0;
     const key = this.scratchKey;
     extractFlow(m.data, 0, m.data.length, dpIn, key, this.scratchLayout);
-    const res = xlate(this.env, key, { ofInPort: ofIn, packetBytes: m.data.length, applyMeters: true, learn: false, actions: m.actions });
+    const res = xlate(this.env, key, { ofInPort: ofIn, packetBytes: m.data.length, applyMeters: true, learn: false, actions: m.actions, packet: m.data });
     this.credit(res, 1, m.data.length);
     if (res.actions.length > 0) this.datapath.execute(m.data, dpIn, res.actions);
   }

@@ -9,6 +9,7 @@
 // by masked bits.
 
 import type { DpAction, SetAttr } from '../../datapath/actions/types.js';
+import { extractFlow } from '../../datapath/flow/extract.js';
 import * as K from '../../datapath/flow/key.js';
 import type { OfGroup, GroupTable } from '../group-table.js';
 import type { MeterTable } from '../meter-table.js';
@@ -76,6 +77,12 @@ export interface XlateOptions {
   trace?: XlateTrace | null;
   /** PACKET_OUT: run these actions instead of the pipeline. */
   actions?: Action[];
+  /**
+   * The frame as received (upcall, PACKET_OUT). Lets pop_mpls of the bottom
+   * label parse the payload the datapath key never saw (OVS recirculates
+   * for that); such a translation is not cached as a megaflow.
+   */
+  packet?: Uint8Array;
 }
 
 export interface GroupHit {
@@ -520,13 +527,44 @@ class Ctx {
     this.unwild(K.W_MPLS1);
     this.commit();
     this.emit({ type: 'pop_mpls', ethertype });
+    const bos = (this.flow[K.W_MPLS0]! & 0x100) !== 0;
     for (const arr of [this.flow, this.base]) {
       arr[K.W_MPLS0] = arr[K.W_MPLS1]!;
       arr[K.W_MPLS1] = arr[K.W_MPLS2]!;
       arr[K.W_MPLS2] = 0;
-      // With more labels left the packet stays MPLS; L3 fields are not re-parsed (no recirculation yet).
       arr[K.W_ETH_TYPE] = ethertype;
     }
+    if (bos) this.parsePayload(ethertype);
+  }
+
+  /**
+   * After the bottom label is popped the packet is what `ethertype` says, but
+   * the key holds no L3/L4 words for an MPLS frame. Parse them from the
+   * received frame's payload after its bottom-of-stack label, as OVS does by
+   * recirculating. The result depends on bytes the megaflow cannot match, so
+   * the translation stays in the slow path.
+   */
+  parsePayload(ethertype: number): void {
+    const pkt = this.opts.packet;
+    if (pkt === undefined) return;
+    const layout = K.newLayout();
+    const key = K.newKey();
+    extractFlow(pkt, 0, pkt.length, 0, key, layout);
+    let p = layout[K.L_L2_5]!;
+    if (p < 0) return; // not received as MPLS: the pushed-then-popped packet's L3 words are still in the key
+    while (p + 4 <= pkt.length && (pkt[p + 2]! & 1) === 0) p += 4;
+    p += 4;
+    if (p > pkt.length) return;
+    const inner = new Uint8Array(14 + pkt.length - p);
+    inner[12] = ethertype >>> 8;
+    inner[13] = ethertype & 0xff;
+    inner.set(pkt.subarray(p), 14);
+    extractFlow(inner, 0, inner.length, 0, key, K.newLayout());
+    for (let w = K.W_NW_SRC; w < K.W_RESERVED0; w++) {
+      this.flow[w] = key[w]!;
+      this.base[w] = key[w]!;
+    }
+    this.res.slow = true;
   }
 
   emit(a: DpAction): void {

@@ -46,7 +46,7 @@ function keyOf(f: Buffer, dpIn: number): Uint32Array {
   return key;
 }
 
-function run(env: TestEnv, f: Buffer | Uint32Array, ofIn: number, extra: { actions?: Action[]; trace?: XlateTrace } = {}): XlateResult {
+function run(env: TestEnv, f: Buffer | Uint32Array, ofIn: number, extra: { actions?: Action[]; trace?: XlateTrace; packet?: Uint8Array } = {}): XlateResult {
   const key = f instanceof Uint32Array ? f : keyOf(f, ofIn + 100);
   return xlate(env, key, { ofInPort: ofIn, packetBytes: 100, learn: false, ...extra });
 }
@@ -451,6 +451,34 @@ describe('xlate: MPLS', () => {
     const one = run(env, f, 1, { actions: [{ type: OFPAT.PUSH_MPLS, ethertype: 0x8847 }, { type: OFPAT.SET_MPLS_TTL, ttl: 1 }, bare(OFPAT.DEC_MPLS_TTL), output(2)] });
     expect(one.actions.map((a) => a.type)).toEqual(['push_mpls', 'set_masked', 'userspace']);
     expect(env.pins.at(-1)!.reason).toBe(OFPR.INVALID_TTL);
+    await dp.stop();
+  });
+
+  it('pop_mpls of the bottom label parses the payload for the next table (slow path, like OVS recirculation)', async () => {
+    const dp = new Datapath({ name: 'mplspop' });
+    const inP = new CapturePort('in');
+    const outP = new CapturePort('out');
+    await dp.addPort(inP, 101);
+    await dp.addPort(outP, 102);
+    const env = new TestEnv();
+    env.addPort(1);
+    env.addPort(2);
+    const ip = frame({ proto: 'tcp', sport: 11111, tos: 0x20 });
+    const pushed = run(env, ip, 1, { actions: [{ type: OFPAT.PUSH_MPLS, ethertype: 0x8847 }, output(2)] });
+    dp.execute(ip, 101, pushed.actions);
+    const mpls = outP.frames[0]!;
+    expect(keyOf(mpls, 101)[K.W_TP_PORTS]).toBe(0); // the key of an MPLS frame has no L4
+    env.flow(flowMod({ instructions: [apply({ type: OFPAT.POP_MPLS, ethertype: 0x0800 }), gotoTable(1)] }));
+    env.flow(flowMod({ tableId: 1, match: [oxm(X.ETH_TYPE, 0x0800), oxm(X.IP_PROTO, 6), oxm(X.TCP_SRC, 11111)], instructions: [apply(setField(X.TCP_SRC, 12345), output(2))] }));
+    const r = run(env, mpls, 1, { packet: mpls });
+    expect(r.slow).toBe(true);
+    expect(fmt(r)).toMatch(/^pop_mpls\(eth_type=0x800\),set\(tcp\(src=12345.*\)\),102$/);
+    dp.execute(mpls, 101, r.actions);
+    expect(outP.frames[1]!.equals(frame({ proto: 'tcp', sport: 12345, tos: 0x20 }))).toBe(true);
+    // Without the frame (ofproto/trace of a flow) table 1 sees no TCP header, and nothing is marked slow.
+    const blind = run(env, mpls, 1);
+    expect(fmt(blind)).toBe('pop_mpls(eth_type=0x800)');
+    expect(blind.slow).toBe(false);
     await dp.stop();
   });
 });
