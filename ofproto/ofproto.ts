@@ -191,6 +191,7 @@ const MATCHABLE = OXM_FIELDS.filter((f) => fieldPieces(f.field) !== undefined);
 const SUPPORTED_ACTIONS: number[] = [
   OFPAT.OUTPUT, OFPAT.COPY_TTL_OUT, OFPAT.COPY_TTL_IN, OFPAT.SET_MPLS_TTL, OFPAT.DEC_MPLS_TTL, OFPAT.PUSH_VLAN, OFPAT.POP_VLAN,
   OFPAT.PUSH_MPLS, OFPAT.POP_MPLS, OFPAT.SET_QUEUE, OFPAT.GROUP, OFPAT.SET_NW_TTL, OFPAT.DEC_NW_TTL, OFPAT.SET_FIELD,
+  OFPAT.PUSH_PBB, OFPAT.POP_PBB,
 ];
 
 function brc(code: number, message: string): OfpError {
@@ -728,6 +729,10 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
         case OFPAT.POP_MPLS:
           if (a.ethertype < 0x600) throw bac(OFPBAC.BAD_ARGUMENT, `pop_mpls ethertype 0x${a.ethertype.toString(16)}`);
           break;
+        case OFPAT.PUSH_PBB:
+          if (a.ethertype !== 0x88e7) throw bac(OFPBAC.BAD_ARGUMENT, `push_pbb ethertype 0x${a.ethertype.toString(16)}`);
+          break;
+        case OFPAT.POP_PBB:
         case OFPAT.COPY_TTL_IN:
         case OFPAT.COPY_TTL_OUT:
         case OFPAT.SET_MPLS_TTL:
@@ -740,7 +745,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
         case OFPAT.EXPERIMENTER:
           throw bac(OFPBAC.BAD_EXPERIMENTER, `experimenter action 0x${a.experimenter.toString(16)}`);
         default:
-          throw bac(OFPBAC.BAD_TYPE, `action type ${a.type} is not supported (PBB)`);
+          throw bac(OFPBAC.BAD_TYPE, `action type ${(a as Action).type} is not supported`);
       }
     }
   }
@@ -1125,6 +1130,8 @@ function checkSetFieldPrereqs(actions: readonly Action[], match: OfMatch): void 
   for (const a of actions) {
     if (a.type === OFPAT.PUSH_MPLS) ethType = a.ethertype;
     else if (a.type === OFPAT.POP_MPLS) ethType = a.ethertype;
+    else if (a.type === OFPAT.PUSH_PBB) ethType = a.ethertype;
+    else if (a.type === OFPAT.POP_PBB) ethType = null; // the customer frame's type is not known here
     if (a.type !== OFPAT.SET_FIELD || a.field.kind !== 'basic') continue;
     const f = a.field.field;
     const ip4 = ethType === 0x0800;

@@ -54,6 +54,10 @@ export const OP_SAMPLE = 8;
 export const OP_CLONE = 9;
 /** [op, maxLen] */
 export const OP_TRUNC = 10;
+/** [op, itag] */
+export const OP_PUSH_PBB = 11;
+/** [op] */
+export const OP_POP_PBB = 12;
 // Set ops carry (value, mask) pairs per field, in the order listed.
 /** [op, dstHi,m, dstLo,m, srcHi,m, srcLo,m] */
 export const OP_SET_ETH = 16;
@@ -227,6 +231,13 @@ function emitList(
         if (!isU32(a.ethertype) || a.ethertype > 0xffff || a.ethertype < 0x600)
           throw new ActionError('DP_ACTION_BAD_ETHERTYPE', `pop_mpls: ethertype ${String(a.ethertype)} is not an ethertype`, path);
         out.push(OP_POP_MPLS, a.ethertype);
+        break;
+      case 'push_pbb':
+        if (!isU32(a.itag)) throw new ActionError('DP_ACTION_BAD_ARGUMENT', `push_pbb: itag ${String(a.itag)} is not a u32`, path);
+        out.push(OP_PUSH_PBB, a.itag);
+        break;
+      case 'pop_pbb':
+        out.push(OP_POP_PBB);
         break;
       case 'truncate':
         // Same lower bound as the Linux datapath: at least an Ethernet header.

@@ -11,6 +11,7 @@
 
 import { extractFlow } from '../flow/extract.js';
 import {
+  ETH_TYPE_PBB,
   ETH_TYPE_ARP,
   ETH_TYPE_IPV4,
   ETH_TYPE_IPV6,
@@ -68,6 +69,8 @@ import {
   OP_DEC_TTL,
   OP_OUTPUT,
   OP_POP_MPLS,
+  OP_PUSH_PBB,
+  OP_POP_PBB,
   OP_POP_VLAN,
   OP_PUSH_MPLS,
   OP_PUSH_VLAN,
@@ -241,6 +244,14 @@ function run(
       case OP_POP_MPLS:
         popMpls(buf, o, key, layout, code[pc + 1], ctx.stats);
         pc += 2;
+        break;
+      case OP_PUSH_PBB:
+        pushPbb(buf, o, key, layout, code[pc + 1], ctx.stats);
+        pc += 2;
+        break;
+      case OP_POP_PBB:
+        popPbb(buf, o, key, layout, ctx.stats);
+        pc += 1;
         break;
       case OP_DEC_TTL: {
         const body = pc + 2;
@@ -542,6 +553,50 @@ function popMpls(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, e
   buf[off + at - 2] = ethertype >>> 8;
   buf[off + at - 1] = ethertype & 0xff;
   shrink4(buf, o, at);
+  reextract(buf, o, key, layout);
+}
+
+/** Outer Ethernet addresses + ethertype + I-TAG. */
+const PBB_HEADER_BYTES = 18;
+
+/** 802.1ah: outer B-DA/B-SA (copies of the frame's addresses), ethertype 0x88e7, the I-TAG, then the whole frame. */
+function pushPbb(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, itag: number, stats: ActionStats): void {
+  const len = fs[o + F_LEN];
+  if (len < 14) {
+    stats.pushFailed++;
+    return;
+  }
+  const off = fs[o + F_OFF];
+  let p: number;
+  if (off - PBB_HEADER_BYTES >= fs[o + F_FLOOR]) {
+    p = off - PBB_HEADER_BYTES;
+  } else if (off + len + PBB_HEADER_BYTES <= fs[o + F_CEIL]) {
+    buf.copyWithin(off + PBB_HEADER_BYTES, off, off + len);
+    p = off;
+  } else {
+    stats.pushFailed++;
+    return;
+  }
+  buf.copyWithin(p, p + PBB_HEADER_BYTES, p + PBB_HEADER_BYTES + 12);
+  buf[p + 12] = ETH_TYPE_PBB >>> 8;
+  buf[p + 13] = ETH_TYPE_PBB & 0xff;
+  wr32(buf, p + 14, itag);
+  fs[o + F_OFF] = p;
+  fs[o + F_LEN] = len + PBB_HEADER_BYTES;
+  reextract(buf, o, key, layout);
+}
+
+/** Drop everything up to and including the I-TAG: the customer frame (C-DA first) remains. */
+function popPbb(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, stats: ActionStats): void {
+  const typeAt = layout[L_ETH_TYPE];
+  const len = fs[o + F_LEN];
+  const off = fs[o + F_OFF];
+  if (typeAt < 0 || key[W_ETH_TYPE] !== ETH_TYPE_PBB || typeAt + 6 + 14 > len) {
+    stats.popSkipped++;
+    return;
+  }
+  fs[o + F_OFF] = off + typeAt + 6;
+  fs[o + F_LEN] = len - typeAt - 6;
   reextract(buf, o, key, layout);
 }
 

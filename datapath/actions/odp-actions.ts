@@ -69,6 +69,10 @@ function formatAction(a: DpAction): string {
       return `push_mpls(${formatLse(a.lse >>> 0)},eth_type=0x${a.ethertype.toString(16)})`;
     case 'pop_mpls':
       return `pop_mpls(eth_type=0x${a.ethertype.toString(16)})`;
+    case 'push_pbb':
+      return `push_pbb(itag=0x${(a.itag >>> 0).toString(16)})`;
+    case 'pop_pbb':
+      return 'pop_pbb';
     case 'dec_ttl':
       return `dec_ttl(le_1(${formatActions(a.actions)}))`;
     case 'sample':
@@ -197,7 +201,7 @@ function parseList(c: OdpCursor, top: boolean): DpAction[] {
   }
 }
 
-const KNOWN_ACTIONS = new Set(['set', 'push_vlan', 'push_mpls', 'pop_mpls', 'trunc', 'clone', 'dec_ttl', 'sample', 'userspace']);
+const KNOWN_ACTIONS = new Set(['set', 'push_vlan', 'push_mpls', 'pop_mpls', 'push_pbb', 'trunc', 'clone', 'dec_ttl', 'sample', 'userspace']);
 
 function parseAction(c: OdpCursor): DpAction {
   const at = c.pos;
@@ -207,6 +211,7 @@ function parseAction(c: OdpCursor): DpAction {
   }
   const name = c.name();
   if (name === 'pop_vlan') return { type: 'pop_vlan' };
+  if (name === 'pop_pbb') return { type: 'pop_pbb' };
   if (!KNOWN_ACTIONS.has(name)) throw new OdpParseError('ODP_UNKNOWN_ACTION', `unknown or unsupported action "${name}"`, at);
   c.expect('(');
   switch (name) {
@@ -224,6 +229,12 @@ function parseAction(c: OdpCursor): DpAction {
       const ethertype = valueAndMask(c, 0xffff, 'eth_type')[0];
       c.expect(')');
       return { type: 'pop_mpls', ethertype };
+    }
+    case 'push_pbb': {
+      c.expect('itag=');
+      const itag = valueAndMask(c, 0xffffffff, 'itag')[0];
+      c.expect(')');
+      return { type: 'push_pbb', itag };
     }
     case 'trunc': {
       const pos = c.pos;

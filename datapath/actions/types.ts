@@ -70,6 +70,21 @@ export interface DpPopMpls {
   readonly ethertype: number;
 }
 
+/**
+ * Push a PBB (802.1ah) encapsulation: a new outer Ethernet header whose
+ * addresses copy the frame's, ethertype 0x88e7, and the 32-bit I-TAG
+ * (PCP/DEI/UCA/reserved/I-SID). No OVS counterpart: OpenFlow 1.3's push_pbb.
+ */
+export interface DpPushPbb {
+  readonly type: 'push_pbb';
+  readonly itag: number;
+}
+
+/** Remove the outer Ethernet header, any B-TAG and the I-TAG of a PBB frame (OpenFlow 1.3's pop_pbb). */
+export interface DpPopPbb {
+  readonly type: 'pop_pbb';
+}
+
 /** Decrement IPv4 TTL / IPv6 hop limit; when it is <= 1 run `actions` instead and stop the packet. */
 export interface DpDecTtl {
   readonly type: 'dec_ttl';
@@ -111,6 +126,8 @@ export type DpAction =
   | DpPopVlan
   | DpPushMpls
   | DpPopMpls
+  | DpPushPbb
+  | DpPopPbb
   | DpDecTtl
   | DpSample
   | DpUserspace

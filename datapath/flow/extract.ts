@@ -11,6 +11,7 @@ import {
   ETH_TYPE_IPV6,
   ETH_TYPE_MPLS,
   ETH_TYPE_MPLS_MCAST,
+  ETH_TYPE_PBB,
   ETH_TYPE_NONE,
   ETH_TYPE_QINQ,
   ETH_TYPE_VLAN,
@@ -44,6 +45,7 @@ import {
   W_IN_PORT,
   W_IPV6_LABEL,
   W_MPLS0,
+  W_PBB_ITAG,
   W_ND_TARGET,
   W_NW_DST,
   W_NW_PROTO_TOS_TTL_FRAG,
@@ -193,6 +195,14 @@ function extract(
   if (type === ETH_TYPE_IPV6) return extractIpv6(b, off, p, end, key, layout);
   if (type === ETH_TYPE_ARP) {
     extractArp(b, off, p, end, key, layout);
+    return len;
+  }
+  if (type === ETH_TYPE_PBB) {
+    // 802.1ah I-TAG (PCP/DEI/UCA/reserved/I-SID); the customer frame behind it is not parsed.
+    wLo |= MPLS_BITS;
+    key[W_PBB_ITAG] = p + 4 <= end ? (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3] : 0;
+    key[W_MPLS0 + 1] = 0;
+    key[W_MPLS0 + 2] = 0;
     return len;
   }
   if (type === ETH_TYPE_MPLS || type === ETH_TYPE_MPLS_MCAST) {

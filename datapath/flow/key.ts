@@ -41,6 +41,8 @@ export const W_VLAN0 = 9;
 export const W_VLAN1 = 10;
 /** Up to three MPLS label stack entries (full 32-bit LSE), outermost first. */
 export const W_MPLS0 = 11;
+/** A PBB frame (eth_type 0x88e7) has no label stack: W_MPLS0 holds its 32-bit I-TAG (PBB_ISID is the low 24 bits). */
+export const W_PBB_ITAG = 11;
 export const W_MPLS1 = 12;
 export const W_MPLS2 = 13;
 
@@ -109,6 +111,8 @@ export const ETH_TYPE_QINQ = 0x88a8;
 export const ETH_TYPE_IPV6 = 0x86dd;
 export const ETH_TYPE_MPLS = 0x8847;
 export const ETH_TYPE_MPLS_MCAST = 0x8848;
+/** 802.1ah provider backbone bridging: the I-TAG follows. */
+export const ETH_TYPE_PBB = 0x88e7;
 export const ETH_TYPE_SLOW = 0x8809;
 export const ETH_TYPE_CFM = 0x8902;
 

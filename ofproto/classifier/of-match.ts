@@ -14,7 +14,7 @@
 // tunnel_id start at 0 for every packet and only change through
 // instructions, so they never need a datapath mask bit (dpMaskOf()).
 
-import { KEY_WORDS, W_ARP_SHA_HI, W_ARP_SHA_LO, W_ARP_THA_HI, W_ARP_THA_LO, W_ETH_DST_HI, W_ETH_DST_LO, W_ETH_SRC_HI, W_ETH_SRC_LO, W_ETH_TYPE, W_IN_PORT, W_IPV6_LABEL, W_MPLS0, W_ND_TARGET, W_NW_DST, W_NW_PROTO_TOS_TTL_FRAG, W_NW_SRC, W_TP_PORTS, W_VLAN0 } from '../../datapath/flow/key.js';
+import { KEY_WORDS, W_ARP_SHA_HI, W_ARP_SHA_LO, W_ARP_THA_HI, W_ARP_THA_LO, W_ETH_DST_HI, W_ETH_DST_LO, W_ETH_SRC_HI, W_ETH_SRC_LO, W_ETH_TYPE, W_IN_PORT, W_IPV6_LABEL, W_MPLS0, W_ND_TARGET, W_NW_DST, W_NW_PROTO_TOS_TTL_FRAG, W_NW_SRC, W_PBB_ITAG, W_TP_PORTS, W_VLAN0 } from '../../datapath/flow/key.js';
 import { OFPBMC, OFPET, OFPVID, OFPXMT } from '../openflow/constants.js';
 import { OfpError } from '../openflow/errors.js';
 import type { Match } from '../openflow/match.js';
@@ -89,6 +89,8 @@ const LAYOUT: Readonly<Record<number, readonly Piece[]>> = {
   [X.MPLS_LABEL]: [P(W_MPLS0, 0xfffff000, 12)],
   [X.MPLS_TC]: [P(W_MPLS0, 0xe00, 9)],
   [X.MPLS_BOS]: [P(W_MPLS0, 0x100, 8)],
+  // Only with eth_type=0x88e7 (its prerequisite), where the key's label word holds the I-TAG.
+  [X.PBB_ISID]: [P(W_PBB_ITAG, 0x00ffffff)],
   [X.TUNNEL_ID]: [P(W_OF_TUNNEL_HI, 0xffffffff), P(W_OF_TUNNEL_LO, 0xffffffff)],
 };
 
@@ -139,7 +141,7 @@ function badField(message: string): OfpError {
 /**
  * Convert an OXM match (already checked for duplicates/prerequisites by the
  * codec) into value+mask. Throws OfpError OFPBMC_BAD_FIELD for fields with no
- * datapath representation (PBB_ISID, IPV6_EXTHDR, non-basic classes).
+ * datapath representation (non-basic classes, fields tsvs does not parse).
  */
 export function ofMatchFromOxm(match: Match): OfMatch {
   const value = newOfFlow();

@@ -123,7 +123,9 @@ const ACTION_SET_ORDER: readonly number[] = [
   OFPAT.COPY_TTL_IN,
   OFPAT.POP_VLAN,
   OFPAT.POP_MPLS,
+  OFPAT.POP_PBB,
   OFPAT.PUSH_MPLS,
+  OFPAT.PUSH_PBB,
   OFPAT.PUSH_VLAN,
   OFPAT.COPY_TTL_OUT,
   OFPAT.DEC_MPLS_TTL,
@@ -338,6 +340,12 @@ class Ctx {
           break;
         case OFPAT.POP_MPLS:
           this.popMpls(a.ethertype);
+          break;
+        case OFPAT.PUSH_PBB:
+          this.pushPbb(a.ethertype);
+          break;
+        case OFPAT.POP_PBB:
+          this.popPbb();
           break;
         case OFPAT.SET_MPLS_TTL:
           if (this.isMpls()) this.setMplsTtl(a.ttl);
@@ -565,6 +573,44 @@ class Ctx {
       this.base[w] = key[w]!;
     }
     this.res.slow = true;
+  }
+
+  /**
+   * 1.3 5.12: a new outer Ethernet header copying the addresses, an I-TAG
+   * with I-SID 0; the frame's VLAN tags and headers are now inside it.
+   */
+  pushPbb(ethertype: number): void {
+    this.unwild(K.W_ETH_TYPE, 0xffff);
+    this.commit();
+    this.emit({ type: 'push_pbb', itag: 0 });
+    for (const arr of [this.flow, this.base]) {
+      arr[K.W_ETH_TYPE] = ethertype;
+      arr[K.W_VLAN0] = 0;
+      arr[K.W_VLAN1] = 0;
+      for (let w = K.W_MPLS0; w < K.W_RESERVED0; w++) arr[w] = 0;
+      arr[K.W_PBB_ITAG] = 0;
+    }
+  }
+
+  /** Strip the backbone header: what follows is the customer frame, parsed from the received one. */
+  popPbb(): void {
+    if (this.ethType() !== K.ETH_TYPE_PBB) return;
+    this.commit();
+    this.emit({ type: 'pop_pbb' });
+    const pkt = this.opts.packet;
+    const key = K.newKey();
+    const layout = K.newLayout();
+    if (pkt !== undefined) {
+      extractFlow(pkt, 0, pkt.length, 0, key, layout);
+      const at = layout[K.L_ETH_TYPE]!;
+      if (key[K.W_ETH_TYPE] === K.ETH_TYPE_PBB && at >= 0 && at + 6 + 14 <= pkt.length) {
+        extractFlow(pkt, at + 6, pkt.length - at - 6, 0, key, K.newLayout());
+        this.res.slow = true;
+      } else {
+        key.fill(0); // pushed in this translation: not parsed here
+      }
+    }
+    for (const arr of [this.flow, this.base]) for (let w = K.W_ETH_DST_HI; w < K.W_RESERVED0; w++) arr[w] = key[w]!;
   }
 
   emit(a: DpAction): void {

@@ -317,6 +317,27 @@ describe('MPLS push/pop/set', () => {
   });
 });
 
+describe('PBB push/pop', () => {
+  const itag = (isid: number) => [0, (isid >>> 16) & 0xff, (isid >>> 8) & 0xff, isid & 0xff];
+  it('push_pbb wraps the frame in B-DA/B-SA (copied), 0x88e7 and the I-TAG; the key holds the I-TAG', () => {
+    const f = eth(MAC_B, MAC_A, 0x0800, [[0x8100, 10]]).concat(tcp4().slice(14));
+    const r = runActions(f, [{ type: 'push_pbb', itag: 0x64 }, { type: 'output', port: 1 }, { type: 'push_pbb', itag: 0 }]);
+    const once = eth(MAC_B, MAC_A, 0x88e7).concat(itag(0x64), f);
+    expect(r.outputs[0].bytes.toString('hex')).toBe(Buffer.from(once).toString('hex'));
+    check(r, eth(MAC_B, MAC_A, 0x88e7).concat(itag(0), once));
+    expect(r.key[K.W_ETH_TYPE]).toBe(0x88e7);
+    expect(r.key[K.W_PBB_ITAG]).toBe(0);
+    expect(extractFresh(Buffer.from(once)).key[K.W_PBB_ITAG]).toBe(0x64);
+  });
+  it('pop_pbb leaves the customer frame, also behind a B-TAG; a non-PBB frame is left alone', () => {
+    const inner = eth(MAC_A, MAC_C, 0x0800, [[0x88a8, 10], [0x8100, 100]]).concat(tcp4().slice(14));
+    check(runActions(eth(MAC_B, MAC_A, 0x88e7).concat(itag(100), inner), [{ type: 'pop_pbb' }]), inner);
+    check(runActions(eth(MAC_B, MAC_A, 0x88e7, [[0x88a8, 5]]).concat(itag(100), inner), [{ type: 'pop_pbb' }]), inner);
+    const r = runActions(tcp4(), [{ type: 'pop_pbb' }]);
+    check(r, tcp4());
+  });
+});
+
 describe('dec_ttl', () => {
   it('decrements IPv4 TTL with checksum', () => {
     const r = runActions(tcp4(undefined, undefined, undefined, undefined, { ttl: 9 }), [{ type: 'dec_ttl', actions: [{ type: 'output', port: 9 }] }, { type: 'output', port: 1 }]);

@@ -47,8 +47,11 @@ const FORMATTER_ONLY = [
   'userspace(pid=4294967295)',
 ];
 
+/** tsvs's own forms for OpenFlow 1.3's PBB actions (OVS has no PBB). */
+const TSVS_ONLY = ['push_pbb(itag=0x64),pop_pbb,2'];
+
 describe('parseActions/formatActions', () => {
-  for (const s of [...OVS_PRINTED, ...FORMATTER_ONLY]) {
+  for (const s of [...OVS_PRINTED, ...FORMATTER_ONLY, ...TSVS_ONLY]) {
     it(s.slice(0, 100), () => {
       const list = parseActions(s);
       expect(formatActions(list)).toBe(s);

@@ -68,7 +68,12 @@ describe('of-match', () => {
   });
 
   it('rejects fields without a datapath representation', () => {
-    expect(() => ofMatchFromOxm([oxm(X.ETH_TYPE, 0x88e7), oxm(X.PBB_ISID, 5)])).toThrow(/OFPBMC_BAD_FIELD/);
+    expect(() => ofMatchFromOxm([{ kind: 'opaque', oxmClass: 0x0001, field: 5, hasMask: false, body: Buffer.alloc(4) }])).toThrow(/OFPBMC_BAD_FIELD/);
+  });
+  it('pbb_isid lives in the I-TAG word of a 0x88e7 frame', () => {
+    const m = ofMatchFromOxm([oxm(X.ETH_TYPE, 0x88e7), oxm(X.PBB_ISID, 0x60, 0xf0)]);
+    expect(m.mask[K.W_PBB_ITAG]).toBe(0xf0);
+    expect(m.value[K.W_PBB_ITAG]).toBe(0x60);
   });
 });
 

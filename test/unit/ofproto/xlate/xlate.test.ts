@@ -482,3 +482,43 @@ describe('xlate: MPLS', () => {
     await dp.stop();
   });
 });
+
+describe('xlate: PBB', () => {
+  it('push_pbb emits the datapath push; pop_pbb + goto_table matches the customer frame; pbb_isid matches the I-TAG', async () => {
+    const dp = new Datapath({ name: 'pbb' });
+    const inP = new CapturePort('in');
+    const outP = new CapturePort('out');
+    await dp.addPort(inP, 101);
+    await dp.addPort(outP, 102);
+    const env = new TestEnv();
+    env.addPort(1);
+    env.addPort(2);
+    const customer = frame({ proto: 'tcp', sport: 11111 });
+    const pushed = run(env, customer, 1, { actions: [{ type: OFPAT.PUSH_PBB, ethertype: 0x88e7 }, output(2)] });
+    expect(fmt(pushed)).toBe('push_pbb(itag=0x0),102');
+    dp.execute(customer, 101, pushed.actions);
+    const pbb = outP.frames[0]!;
+    expect(pbb.subarray(0, 12).equals(customer.subarray(0, 12))).toBe(true);
+    expect(pbb.subarray(12, 18).toString('hex')).toBe('88e700000000');
+    expect(pbb.subarray(18).equals(customer)).toBe(true);
+
+    env.flow(flowMod({ match: [oxm(X.ETH_TYPE, 0x88e7), oxm(X.PBB_ISID, 0x60, 0xf0)], instructions: [apply(output(2))] }));
+    const isid = Buffer.from(pbb);
+    isid[17] = 0x64;
+    expect(fmt(run(env, isid, 1))).toBe('102');
+    isid[17] = 0xcb;
+    expect(fmt(run(env, isid, 1))).toBe('drop');
+
+    const env2 = new TestEnv();
+    env2.addPort(1);
+    env2.addPort(2);
+    env2.flow(flowMod({ instructions: [apply(bare(OFPAT.POP_PBB)), gotoTable(1)] }));
+    env2.flow(flowMod({ tableId: 1, match: [oxm(X.ETH_TYPE, 0x0800), oxm(X.IP_PROTO, 6), oxm(X.TCP_SRC, 11111)], instructions: [apply(output(2))] }));
+    const r = run(env2, pbb, 1, { packet: pbb });
+    expect(fmt(r)).toBe('pop_pbb,102');
+    expect(r.slow).toBe(true);
+    dp.execute(pbb, 101, r.actions);
+    expect(outP.frames[1]!.equals(customer)).toBe(true);
+    await dp.stop();
+  });
+});
