@@ -766,7 +766,7 @@ function setIpv6(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
   wr32(buf, p, (w0 & 0xf0000000) | (tclass << 20) | label);
   const hl = masked(buf[p + 7], (code[pc + 21] | 0), (code[pc + 22] | 0)) & 0xff;
   buf[p + 7] = hl;
-  key[W_IPV6_LABEL] = label;
+  key[W_IPV6_LABEL] = (key[W_IPV6_LABEL] & ~0xfffff) | label;
   key[W_NW_PROTO_TOS_TTL_FRAG] = (key[W_NW_PROTO_TOS_TTL_FRAG] & (MASK_NW_PROTO | 0xff)) | (tclass << 16) | (hl << 8);
 }
 

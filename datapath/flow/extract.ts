@@ -53,6 +53,7 @@ import {
   W_TCP_FLAGS,
   W_TP_PORTS,
   W_VLAN0,
+  SHIFT_IPV6_EXTHDR,
 } from './key.js';
 
 // IPv6 extension headers walked to find the upper-layer protocol (RFC 8200 4.1).
@@ -61,6 +62,18 @@ const IPV6_ROUTING = 43;
 const IPV6_FRAGMENT = 44;
 const IPV6_AH = 51;
 const IPV6_DSTOPTS = 60;
+const IPV6_ESP = 50;
+const IPV6_NONEXT = 59;
+// OFPIEH_* (OpenFlow 1.3 7.2.3.8)
+const EXTHDR_NOEXT = 1 << 0;
+const EXTHDR_ESP = 1 << 1;
+const EXTHDR_AUTH = 1 << 2;
+const EXTHDR_DEST = 1 << 3;
+const EXTHDR_FRAG = 1 << 4;
+const EXTHDR_ROUTER = 1 << 5;
+const EXTHDR_HOP = 1 << 6;
+const EXTHDR_UNREP = 1 << 7;
+const EXTHDR_UNSEQ = 1 << 8;
 /** More trailing bytes than this after an IP packet make OVS reject the header. */
 const MAX_L2_PADDING = 255;
 
@@ -270,6 +283,10 @@ function extractIpv6(b: Uint8Array, off: number, p: number, end: number, key: Ui
   let next = b[p + 6];
   let q = p + 40;
   let frag = 0;
+  // OpenFlow's IPV6_EXTHDR flags (1.3 7.2.3.8) and the RFC 8200 4.1 order
+  // rank of the last header seen, for UNSEQ/UNREP.
+  let ext = 0;
+  let rank = 0;
   // Walk extension headers (RFC 8200 4.3-4.6; AH is RFC 4302, length in
   // 4-byte units). Each one advances at least 8 bytes, so the walk is bounded
   // by the payload. A malformed one leaves proto/tos/ttl/frag zero, as in OVS.
@@ -278,10 +295,33 @@ function extractIpv6(b: Uint8Array, off: number, p: number, end: number, key: Ui
       if (q + 8 > l3End) return l3End - off;
       const hlen = next === IPV6_AH ? (b[q + 1] + 2) * 4 : (b[q + 1] + 1) * 8;
       if (q + hlen > l3End) return l3End - off;
+      if (next === IPV6_HOPOPTS) {
+        ext |= (ext & EXTHDR_HOP) !== 0 ? EXTHDR_UNREP : 0;
+        ext |= rank > 0 ? EXTHDR_UNSEQ : 0; // only directly after the IPv6 header
+        ext |= EXTHDR_HOP;
+        rank = 1;
+      } else if (next === IPV6_DSTOPTS) {
+        // Allowed twice: before routing, and before the upper layer (last).
+        const r = rank < 2 ? 2 : 6;
+        if (rank === 6) ext |= EXTHDR_UNREP;
+        ext |= EXTHDR_DEST;
+        rank = r;
+      } else {
+        const flag = next === IPV6_ROUTING ? EXTHDR_ROUTER : EXTHDR_AUTH;
+        const r = next === IPV6_ROUTING ? 3 : 5;
+        if ((ext & flag) !== 0) ext |= EXTHDR_UNREP;
+        else if (rank > r) ext |= EXTHDR_UNSEQ;
+        ext |= flag;
+        rank = r;
+      }
       next = b[q];
       q += hlen;
     } else if (next === IPV6_FRAGMENT) {
       if (q + 8 > l3End) return l3End - off;
+      if ((ext & EXTHDR_FRAG) !== 0) ext |= EXTHDR_UNREP;
+      else if (rank > 4) ext |= EXTHDR_UNSEQ;
+      ext |= EXTHDR_FRAG;
+      rank = 4;
       const fragField = (b[q + 2] << 8) | b[q + 3];
       frag = FRAG_ANY;
       if (fragField & 0xfff8) {
@@ -293,9 +333,12 @@ function extractIpv6(b: Uint8Array, off: number, p: number, end: number, key: Ui
       next = b[q];
       q += 8;
     } else {
+      if (next === IPV6_ESP) ext |= EXTHDR_ESP;
+      else if (next === IPV6_NONEXT) ext |= EXTHDR_NOEXT;
       break;
     }
   }
+  key[W_IPV6_LABEL] = (w0 & 0xfffff) | (ext << SHIFT_IPV6_EXTHDR);
   key[W_NW_PROTO_TOS_TTL_FRAG] = ((next & 0xff) << 24) | (tclass << 16) | (hlimit << 8) | frag;
   if (!(frag & FRAG_LATER)) extractL4(b, off, q, l3End, next, key, layout);
   return l3End - off;

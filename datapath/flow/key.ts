@@ -59,8 +59,13 @@ export const W_NW_DST = 18; // 18..21
  * nw_tos is the whole TOS / traffic class byte (DSCP << 2 | ECN).
  */
 export const W_NW_PROTO_TOS_TTL_FRAG = 22;
-/** IPv6 flow label (low 20 bits). */
+/**
+ * IPv6 flow label (low 20 bits); bits 20..28 hold OpenFlow's IPV6_EXTHDR
+ * flags (OFPIEH_*: which extension headers the packet has, in order or not).
+ */
 export const W_IPV6_LABEL = 23;
+export const SHIFT_IPV6_EXTHDR = 20;
+export const MASK_IPV6_EXTHDR = 0x1ff00000;
 
 // --- L4 ----------------------------------------------------------------------
 /**

@@ -14,7 +14,7 @@
 // tunnel_id start at 0 for every packet and only change through
 // instructions, so they never need a datapath mask bit (dpMaskOf()).
 
-import { KEY_WORDS, W_ARP_SHA_HI, W_ARP_SHA_LO, W_ARP_THA_HI, W_ARP_THA_LO, W_ETH_DST_HI, W_ETH_DST_LO, W_ETH_SRC_HI, W_ETH_SRC_LO, W_ETH_TYPE, W_IN_PORT, W_IPV6_LABEL, W_MPLS0, W_ND_TARGET, W_NW_DST, W_NW_PROTO_TOS_TTL_FRAG, W_NW_SRC, W_PBB_ITAG, W_TP_PORTS, W_VLAN0 } from '../../datapath/flow/key.js';
+import { KEY_WORDS, MASK_IPV6_EXTHDR, SHIFT_IPV6_EXTHDR, W_ARP_SHA_HI, W_ARP_SHA_LO, W_ARP_THA_HI, W_ARP_THA_LO, W_ETH_DST_HI, W_ETH_DST_LO, W_ETH_SRC_HI, W_ETH_SRC_LO, W_ETH_TYPE, W_IN_PORT, W_IPV6_LABEL, W_MPLS0, W_ND_TARGET, W_NW_DST, W_NW_PROTO_TOS_TTL_FRAG, W_NW_SRC, W_PBB_ITAG, W_TP_PORTS, W_VLAN0 } from '../../datapath/flow/key.js';
 import { OFPBMC, OFPET, OFPVID, OFPXMT } from '../openflow/constants.js';
 import { OfpError } from '../openflow/errors.js';
 import type { Match } from '../openflow/match.js';
@@ -81,6 +81,7 @@ const LAYOUT: Readonly<Record<number, readonly Piece[]>> = {
   [X.IPV6_SRC]: [0, 1, 2, 3].map((i) => P(W_NW_SRC + i, 0xffffffff)),
   [X.IPV6_DST]: [0, 1, 2, 3].map((i) => P(W_NW_DST + i, 0xffffffff)),
   [X.IPV6_FLABEL]: [P(W_IPV6_LABEL, 0xfffff)],
+  [X.IPV6_EXTHDR]: [P(W_IPV6_LABEL, MASK_IPV6_EXTHDR, SHIFT_IPV6_EXTHDR)],
   [X.ICMPV6_TYPE]: [P(W_TP_PORTS, 0x00ff0000, 16)],
   [X.ICMPV6_CODE]: [P(W_TP_PORTS, 0xff)],
   [X.IPV6_ND_TARGET]: [0, 1, 2, 3].map((i) => P(W_ND_TARGET + i, 0xffffffff)),

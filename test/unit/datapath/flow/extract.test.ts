@@ -72,6 +72,33 @@ describe('extractFlow on frames built from the RFCs', () => {
     expect(n.key[K.W_ARP_SHA_LO]).toBe(1);
   });
 
+  it('IPv6 extension headers set the OpenFlow IPV6_EXTHDR flags above the flow label (OFPIEH_*)', () => {
+    const v6 = (next: number, exts: string, upper = '000f 0010 0008 0000') => {
+      const body = hex(exts + upper);
+      return Buffer.concat([
+        hex(`020000000002 020000000001 86dd 6000000a`),
+        Buffer.from([body.length >> 8, body.length & 0xff, next, 0x40]),
+        hex('20010db8000000000000000000000001 20010db8000000000000000000000002'),
+        body,
+      ]);
+    };
+    const ext = (f: Buffer) => {
+      const { key } = extract(f);
+      expect(key[K.W_IPV6_LABEL]! & 0xfffff).toBe(0xa);
+      return (key[K.W_IPV6_LABEL]! & K.MASK_IPV6_EXTHDR) >>> K.SHIFT_IPV6_EXTHDR;
+    };
+    // hop-by-hop (8 bytes), AH (length 1: (1 + 2) * 4 = 12 bytes), UDP: HOP|AUTH = 68, as in the os-ken cases
+    expect(ext(v6(0, '33 00 0000 00000000' + '11 01 0000 00000000 00000000'))).toBe(64 | 4);
+    expect(ext(v6(17, ''))).toBe(0);
+    expect(ext(v6(59, '', ''))).toBe(1); // no next header
+    expect(ext(v6(50, '', '00000000 00000000'))).toBe(2); // ESP
+    // fragment before hop-by-hop: out of order; two routing headers: repeated
+    expect(ext(v6(44, '00 00 0001 00000007' + '11 00 0000 00000000'))).toBe(16 | 64 | 256);
+    expect(ext(v6(43, '2b 00 0000 00000000' + '11 00 0000 00000000'))).toBe(32 | 128);
+    // destination options before routing and again before the upper layer: both allowed
+    expect(ext(v6(60, '2b 00 0000 00000000' + '3c 00 0000 00000000' + '11 00 0000 00000000'))).toBe(8 | 32);
+  });
+
   it('MPLS two-label stack stops at bottom of stack (RFC 3032)', () => {
     const f = hex(`020000000002 020000000001 8847 00064240 000c853f 4500`);
     const { key, layout } = extract(f);
