@@ -61,9 +61,9 @@ export const OP_POP_PBB = 12;
 // Set ops carry (value, mask) pairs per field, in the order listed.
 /** [op, dstHi,m, dstLo,m, srcHi,m, srcLo,m] */
 export const OP_SET_ETH = 16;
-/** [op, src,m, dst,m, tos,m, ttl,m] */
+/** [op, src,m, dst,m, tos,m, ttl,m, proto,m] */
 export const OP_SET_IPV4 = 17;
-/** [op, src0..3,m0..3 (interleaved), dst0..3,m (interleaved), label,m, tclass,m, hlimit,m] */
+/** [op, src0..3,m0..3 (interleaved), dst0..3,m (interleaved), label,m, tclass,m, hlimit,m, next header,m] */
 export const OP_SET_IPV6 = 18;
 /** [op, ports (src<<16|dst), m] */
 export const OP_SET_TCP = 19;
@@ -102,6 +102,16 @@ export interface CompileOptions {
  * datapath/flow/key.ts). Non-writable fields (ipv4/ipv6 proto and frag) are
  * absent, as OVS's kernel datapath rejects masks on them.
  */
+/**
+ * Bits only set_masked may write, beyond what OVS's datapath writes: the IP
+ * protocol / IPv6 next header, for OpenFlow 1.3's set_field ip_proto (OVS
+ * rejects that action). An exact set() leaves them alone, as OVS does.
+ */
+export const MASKED_ONLY_WRITABLE: Readonly<Partial<Record<SetAttr, readonly (readonly [number, number])[]>>> = {
+  ipv4: [[W_NW_PROTO_TOS_TTL_FRAG, MASK_NW_PROTO]],
+  ipv6: [[W_NW_PROTO_TOS_TTL_FRAG, MASK_NW_PROTO]],
+};
+
 export const SET_WRITABLE: Readonly<Record<SetAttr, readonly (readonly [number, number])[]>> = {
   eth: [
     [W_ETH_DST_HI, 0xffff],
@@ -282,6 +292,7 @@ function emitSet(attr: SetAttr, key: Uint32Array, mask: Uint32Array | null, path
       if (mask[w] === 0) continue;
       let allowed = 0;
       for (const [word, m] of writable) if (word === w) allowed |= m;
+      for (const [word, m] of MASKED_ONLY_WRITABLE[attr] ?? []) if (word === w) allowed |= m;
       if ((mask[w] & ~allowed) !== 0)
         throw new ActionError('DP_ACTION_BAD_MASK', `set(${attr}): mask word ${w} (0x${mask[w].toString(16)}) covers bits that ${attr} cannot write`, path);
     }
@@ -305,6 +316,8 @@ function emitSet(attr: SetAttr, key: Uint32Array, mask: Uint32Array | null, path
       pair(W_NW_DST, 0xffffffff);
       pair(W_NW_PROTO_TOS_TTL_FRAG, MASK_NW_TOS, 16, 8);
       pair(W_NW_PROTO_TOS_TTL_FRAG, MASK_NW_TTL, 8, 8);
+      if (mask === null) out.push(0, 0);
+      else pair(W_NW_PROTO_TOS_TTL_FRAG, MASK_NW_PROTO, 24, 8);
       break;
     case 'ipv6':
       for (let k = 0; k < 4; k++) pair(W_NW_SRC + k, 0xffffffff);
@@ -312,6 +325,8 @@ function emitSet(attr: SetAttr, key: Uint32Array, mask: Uint32Array | null, path
       pair(W_IPV6_LABEL, 0xfffff);
       pair(W_NW_PROTO_TOS_TTL_FRAG, MASK_NW_TOS, 16, 8);
       pair(W_NW_PROTO_TOS_TTL_FRAG, MASK_NW_TTL, 8, 8);
+      if (mask === null) out.push(0, 0);
+      else pair(W_NW_PROTO_TOS_TTL_FRAG, MASK_NW_PROTO, 24, 8);
       break;
     case 'tcp':
     case 'udp':

@@ -290,11 +290,11 @@ function run(
         break;
       case OP_SET_IPV4:
         setIpv4(code, pc, buf, o, key, layout, ctx.stats);
-        pc += 9;
+        pc += 11;
         break;
       case OP_SET_IPV6:
         setIpv6(code, pc, buf, o, key, layout, ctx.stats);
-        pc += 23;
+        pc += 25;
         break;
       case OP_SET_TCP:
         setPorts(code, pc, buf, o, key, layout, IPPROTO_TCP, ctx.stats);
@@ -707,6 +707,24 @@ function setIpv4(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
     fixCsum16(buf, p + 10, (oldTtl << 8) | buf[p + 9], (newTtl << 8) | buf[p + 9]);
     key[W_NW_PROTO_TOS_TTL_FRAG] = (key[W_NW_PROTO_TOS_TTL_FRAG] & ~MASK_NW_TTL) | (newTtl << 8);
   }
+  const oldProto = buf[p + 9];
+  const newProto = masked(oldProto, (code[pc + 9] | 0), (code[pc + 10] | 0)) & 0xff;
+  if (newProto !== oldProto) {
+    buf[p + 9] = newProto;
+    fixCsum16(buf, p + 10, (buf[p + 8] << 8) | oldProto, (buf[p + 8] << 8) | newProto);
+    setL4Proto(buf, o, key, layout, ck, oldProto, newProto);
+  }
+}
+
+/**
+ * The IP protocol changed (set_field ip_proto): the L4 checksum's pseudo
+ * header carries it (RFC 793 3.1, RFC 8200 8.1), and the key's L4 fields
+ * now mean something else, so extract again.
+ */
+function setL4Proto(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, ck: number, oldProto: number, newProto: number): void {
+  if (ck >= 0) fixCsum16(buf, ck, oldProto, newProto);
+  else if (ck <= -2) fixUdpCsum16(buf, -2 - ck, oldProto, newProto);
+  reextract(buf, o, key, layout);
 }
 
 /**
@@ -768,6 +786,17 @@ function setIpv6(code: Uint32Array, pc: number, buf: Buffer, o: number, key: Uin
   buf[p + 7] = hl;
   key[W_IPV6_LABEL] = (key[W_IPV6_LABEL] & ~0xfffff) | label;
   key[W_NW_PROTO_TOS_TTL_FRAG] = (key[W_NW_PROTO_TOS_TTL_FRAG] & (MASK_NW_PROTO | 0xff)) | (tclass << 16) | (hl << 8);
+  // The next header: only when the upper layer follows the fixed header (no extension headers to rewrite).
+  const oldProto = key[W_NW_PROTO_TOS_TTL_FRAG] >>> 24;
+  const newProto = masked(oldProto, (code[pc + 23] | 0), (code[pc + 24] | 0)) & 0xff;
+  if (newProto !== oldProto) {
+    if (buf[p + 6] !== oldProto || (layout[L_L4] >= 0 && layout[L_L4] !== l3 + 40)) {
+      stats.setSkipped++;
+      return;
+    }
+    buf[p + 6] = newProto;
+    setL4Proto(buf, o, key, layout, ck, oldProto, newProto);
+  }
 }
 
 /** End of the IP payload (frame offset), from the IP header's own length field. */

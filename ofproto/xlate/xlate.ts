@@ -910,8 +910,8 @@ class Ctx {
       [K.W_ETH_SRC_LO, ALL_ONES],
     ]);
     const et = b[K.W_ETH_TYPE]! & 0xffff;
-    const proto = b[K.W_NW_PROTO_TOS_TTL_FRAG]! >>> 24;
-    const tosTtl = K.MASK_NW_TOS | K.MASK_NW_TTL;
+    // IP protocol / next header: written only after a set_field ip_proto (a masked set, which OVS never emits).
+    const tosTtl = K.MASK_NW_PROTO | K.MASK_NW_TOS | K.MASK_NW_TTL;
     if (et === K.ETH_TYPE_IPV4) {
       this.commitAttr('ipv4', [
         [K.W_NW_SRC, ALL_ONES],
@@ -937,6 +937,7 @@ class Ctx {
       this.commitAttr('mpls', [[K.W_MPLS0, ALL_ONES]]);
     }
     if (et === K.ETH_TYPE_IPV4 || et === K.ETH_TYPE_IPV6) {
+      const proto = b[K.W_NW_PROTO_TOS_TTL_FRAG]! >>> 24;
       const l4: SetAttr | null =
         proto === K.IPPROTO_TCP ? 'tcp' : proto === K.IPPROTO_UDP ? 'udp' : proto === K.IPPROTO_SCTP ? 'sctp' : proto === K.IPPROTO_ICMP ? 'icmp' : proto === K.IPPROTO_ICMPV6 ? 'icmpv6' : null;
       if (l4 === 'icmp' || l4 === 'icmpv6') this.commitAttr(l4, [[K.W_TP_PORTS, 0x00ff00ff]]);
@@ -993,7 +994,7 @@ class Ctx {
 
 /** Split a word's writable bits into its protocol fields (TOS and TTL bytes; the two 16-bit L4 ports; ICMP type and code). */
 function subFields(bits: number): number[] {
-  if (bits === (K.MASK_NW_TOS | K.MASK_NW_TTL)) return [K.MASK_NW_TOS, K.MASK_NW_TTL];
+  if (bits === (K.MASK_NW_PROTO | K.MASK_NW_TOS | K.MASK_NW_TTL)) return [K.MASK_NW_PROTO, K.MASK_NW_TOS, K.MASK_NW_TTL];
   if (bits === 0x00ff00ff) return [0x00ff0000, 0x000000ff];
   return [bits];
 }

@@ -29,9 +29,9 @@ describe('compileActions', () => {
   });
   it('exact set takes every writable field, masked set only the mask', () => {
     const key = words({ [K.W_NW_SRC]: 0x0a000001, [K.W_NW_DST]: 0x0a000002, [K.W_NW_PROTO_TOS_TTL_FRAG]: (6 << 24) | (4 << 16) | (9 << 8) | 1 });
-    expect(Array.from(compileActions([{ type: 'set', attr: 'ipv4', key }]).code)).toEqual([OP_SET_IPV4, 0x0a000001, 0xffffffff, 0x0a000002, 0xffffffff, 4, 0xff, 9, 0xff]);
+    expect(Array.from(compileActions([{ type: 'set', attr: 'ipv4', key }]).code)).toEqual([OP_SET_IPV4, 0x0a000001, 0xffffffff, 0x0a000002, 0xffffffff, 4, 0xff, 9, 0xff, 0, 0]);
     const mask = words({ [K.W_NW_SRC]: 0xffffff00 });
-    expect(Array.from(compileActions([{ type: 'set_masked', attr: 'ipv4', key, mask }]).code)).toEqual([OP_SET_IPV4, 0x0a000000, 0xffffff00, 0, 0, 0, 0, 0, 0]);
+    expect(Array.from(compileActions([{ type: 'set_masked', attr: 'ipv4', key, mask }]).code)).toEqual([OP_SET_IPV4, 0x0a000000, 0xffffff00, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
   it('rejects bad actions with stable codes and a path', () => {
     const k = words({});
@@ -40,7 +40,9 @@ describe('compileActions', () => {
     expect(codeOf(() => compileActions([{ type: 'output', port: -1 }]))).toBe('DP_ACTION_BAD_PORT @0');
     expect(codeOf(() => compileActions([{ type: 'set', attr: 'tunnel' as never, key: k }]))).toBe('DP_ACTION_BAD_FIELD @0');
     expect(codeOf(() => compileActions([{ type: 'set', attr: 'eth', key: new Uint32Array(3) }]))).toBe('DP_ACTION_BAD_KEY @0');
-    expect(codeOf(() => compileActions([{ type: 'set_masked', attr: 'ipv4', key: k, mask: words({ [K.W_NW_PROTO_TOS_TTL_FRAG]: 0xff000000 }) }]))).toBe('DP_ACTION_BAD_MASK @0');
+    expect(codeOf(() => compileActions([{ type: 'set_masked', attr: 'ipv4', key: k, mask: words({ [K.W_NW_PROTO_TOS_TTL_FRAG]: 0x000000ff }) }]))).toBe('DP_ACTION_BAD_MASK @0');
+    // ip_proto is writable by set_masked only (OpenFlow set_field ip_proto; OVS has no such set), never by an exact set.
+    expect(codeOf(() => compileActions([{ type: 'set_masked', attr: 'ipv4', key: k, mask: words({ [K.W_NW_PROTO_TOS_TTL_FRAG]: 0xff000000 }) }]))).toBe('no error');
     expect(codeOf(() => compileActions([{ type: 'set_masked', attr: 'tcp', key: k, mask: words({ [K.W_NW_SRC]: 1 }) }]))).toBe('DP_ACTION_BAD_MASK @0');
     expect(codeOf(() => compileActions([{ type: 'push_vlan', tpid: 0x8100, tci: 10 }]))).toBe('DP_ACTION_BAD_VLAN @0');
     expect(codeOf(() => compileActions([{ type: 'push_vlan', tpid: 0x0800, tci: 0x1000 }]))).toBe('DP_ACTION_BAD_VLAN @0');

@@ -317,6 +317,44 @@ describe('MPLS push/pop/set', () => {
   });
 });
 
+describe('set ip_proto (masked set only)', () => {
+  it('IPv4: protocol byte, IP checksum and the TCP checksum\'s pseudo header; the key re-reads L4 as UDP', () => {
+    const f = tcp4();
+    const r = runActions(f, [setM('ipv4', { [K.W_NW_PROTO_TOS_TTL_FRAG]: 17 << 24 }, { [K.W_NW_PROTO_TOS_TTL_FRAG]: 0xff000000 })]);
+    const want = tcp4().slice();
+    want[14 + 9] = 17;
+    expect(r.key[K.W_NW_PROTO_TOS_TTL_FRAG] >>> 24).toBe(17);
+    // Expected: IPv4 checksum recomputed, TCP checksum over a pseudo header saying 17 (as a sender building this frame would).
+    const b = Buffer.from(want);
+    b.writeUInt16BE(0, 24);
+    let sum = 0;
+    for (let i = 14; i < 34; i += 2) sum += b.readUInt16BE(i);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    b.writeUInt16BE(~sum & 0xffff, 24);
+    const seg = b.subarray(34);
+    const ck = 34 + 16;
+    b.writeUInt16BE(0, ck);
+    sum = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 17 + seg.length;
+    for (let i = 0; i < seg.length; i += 2) sum += (seg[i]! << 8) | (seg[i + 1] ?? 0);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    b.writeUInt16BE(~sum & 0xffff, ck);
+    expect(r.frame.toString('hex')).toBe(b.toString('hex'));
+  });
+  it('IPv6: next header byte and the checksum follow; an exact set() never writes it', () => {
+    const r = runActions(l4v6('tcp'), [setM('ipv6', { [K.W_NW_PROTO_TOS_TTL_FRAG]: 17 << 24 }, { [K.W_NW_PROTO_TOS_TTL_FRAG]: 0xff000000 })]);
+    expect(r.frame[14 + 6]).toBe(17);
+    expect(r.key[K.W_NW_PROTO_TOS_TTL_FRAG] >>> 24).toBe(17);
+    // The TCP checksum moved by exactly the pseudo header's 6 -> 17 (one's complement: -11 on the stored sum).
+    const at = 14 + 40 + 16;
+    const before = Buffer.from(l4v6('tcp')).readUInt16BE(at);
+    let want = (before + 0xffff - 11) % 0xffff;
+    if (want === 0) want = 0xffff;
+    expect(r.frame.readUInt16BE(at)).toBe(want);
+    const exact = runActions(l4v6('tcp'), [{ type: 'set', attr: 'ipv6', key: extractFresh(Buffer.from(l4v6('udp'))).key }]);
+    expect(exact.frame[14 + 6]).toBe(6);
+  });
+});
+
 describe('PBB push/pop', () => {
   const itag = (isid: number) => [0, (isid >>> 16) & 0xff, (isid >>> 8) & 0xff, isid & 0xff];
   it('push_pbb wraps the frame in B-DA/B-SA (copied), 0x88e7 and the I-TAG; the key holds the I-TAG', () => {

@@ -522,3 +522,30 @@ describe('xlate: PBB', () => {
     await dp.stop();
   });
 });
+
+describe('xlate: tunnel_id, mpls_bos and ip_proto set_field', () => {
+  it('ip_proto is committed as a masked ipv4 set of the protocol alone', () => {
+    const env = new TestEnv();
+    env.addPort(1);
+    env.addPort(2);
+    const r = run(env, frame({ proto: 'tcp' }), 1, { actions: [setField(X.IP_PROTO, 17), output(2)] });
+    expect(fmt(r)).toBe('set(ipv4(proto=17)),102');
+    const m = r.actions[0] as { mask: Uint32Array };
+    expect(m.mask[K.W_NW_PROTO_TOS_TTL_FRAG]).toBe(K.MASK_NW_PROTO >>> 0);
+  });
+  it('tunnel_id written in table 0 is matched in table 1 (a pipeline field: no datapath action)', () => {
+    const env = new TestEnv();
+    env.addPort(1);
+    env.addPort(2);
+    env.flow(flowMod({ instructions: [apply(setField(X.TUNNEL_ID, 12345n)), gotoTable(1)] }));
+    env.flow(flowMod({ tableId: 1, match: [oxm(X.TUNNEL_ID, 12345n)], instructions: [apply(output(2))] }));
+    expect(fmt(run(env, frame(), 1))).toBe('102');
+  });
+  it('mpls_bos rewrites the bottom-of-stack bit of the top entry', () => {
+    const env = new TestEnv();
+    env.addPort(1);
+    env.addPort(2);
+    const r = run(env, frame({ ttl: 30 }), 1, { actions: [{ type: OFPAT.PUSH_MPLS, ethertype: 0x8847 }, setField(X.MPLS_BOS, 0), output(2)] });
+    expect(fmt(r)).toBe('push_mpls(label=0,tc=0,ttl=30,bos=1,eth_type=0x8847),set(mpls(label=0,tc=0,ttl=30,bos=0)),102');
+  });
+});
