@@ -181,7 +181,7 @@ const PACKET_IN_REGISTRY_LIMIT = 65536;
 const STANDARD_PORT_RESERVED_OK = new Set<number>([OFPP.IN_PORT, OFPP.NORMAL, OFPP.FLOOD, OFPP.ALL, OFPP.CONTROLLER, OFPP.LOCAL]);
 /** Fields set_field may write (datapath-representable and writable). */
 const SETTABLE = new Set<number>([
-  OFPXMT.METADATA, OFPXMT.ETH_DST, OFPXMT.ETH_SRC, OFPXMT.VLAN_VID, OFPXMT.VLAN_PCP, OFPXMT.IP_DSCP, OFPXMT.IP_ECN, OFPXMT.IP_PROTO,
+  OFPXMT.METADATA, OFPXMT.ETH_DST, OFPXMT.ETH_SRC, OFPXMT.ETH_TYPE, OFPXMT.VLAN_VID, OFPXMT.VLAN_PCP, OFPXMT.IP_DSCP, OFPXMT.IP_ECN, OFPXMT.IP_PROTO,
   OFPXMT.IPV4_SRC, OFPXMT.IPV4_DST, OFPXMT.TCP_SRC, OFPXMT.TCP_DST, OFPXMT.UDP_SRC, OFPXMT.UDP_DST, OFPXMT.SCTP_SRC,
   OFPXMT.SCTP_DST, OFPXMT.ICMPV4_TYPE, OFPXMT.ICMPV4_CODE, OFPXMT.ARP_OP, OFPXMT.ARP_SPA, OFPXMT.ARP_TPA, OFPXMT.ARP_SHA,
   OFPXMT.ARP_THA, OFPXMT.IPV6_SRC, OFPXMT.IPV6_DST, OFPXMT.IPV6_FLABEL, OFPXMT.ICMPV6_TYPE, OFPXMT.ICMPV6_CODE,
@@ -720,6 +720,9 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
             const what = a.field.kind === 'basic' ? (OXM_FIELDS[a.field.field]?.name ?? String(a.field.field)) : 'non-basic OXM';
             throw bac(OFPBAC.BAD_SET_TYPE, `set_field: ${what} cannot be set by this switch`);
           }
+          if (a.field.field === OFPXMT.ETH_TYPE && Number(a.field.value) < 0x600) {
+            throw bac(OFPBAC.BAD_SET_ARGUMENT, `set_field: eth_type 0x${Number(a.field.value).toString(16)} is a length, not an ethertype`);
+          }
           break;
         case OFPAT.PUSH_VLAN:
           if (a.ethertype !== 0x8100 && a.ethertype !== 0x88a8) throw bac(OFPBAC.BAD_ARGUMENT, `push_vlan ethertype 0x${a.ethertype.toString(16)}`);
@@ -1135,6 +1138,10 @@ function checkSetFieldPrereqs(actions: readonly Action[], match: OfMatch): void 
     else if (a.type === OFPAT.POP_PBB) ethType = null; // the customer frame's type is not known here
     if (a.type !== OFPAT.SET_FIELD || a.field.kind !== 'basic') continue;
     const f = a.field.field;
+    if (f === X.ETH_TYPE) {
+      ethType = Number(a.field.value);
+      continue;
+    }
     const ip4 = ethType === 0x0800;
     const ip6 = ethType === 0x86dd;
     const l4 = (p: number): boolean => (ip4 || ip6) && ipProto === p;

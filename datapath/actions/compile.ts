@@ -58,6 +58,8 @@ export const OP_TRUNC = 10;
 export const OP_PUSH_PBB = 11;
 /** [op] */
 export const OP_POP_PBB = 12;
+/** [op, ethertype] */
+export const OP_SET_ETH_TYPE = 13;
 // Set ops carry (value, mask) pairs per field, in the order listed.
 /** [op, dstHi,m, dstLo,m, srcHi,m, srcLo,m] */
 export const OP_SET_ETH = 16;
@@ -248,6 +250,11 @@ function emitList(
         break;
       case 'pop_pbb':
         out.push(OP_POP_PBB);
+        break;
+      case 'set_eth_type':
+        if (!isU32(a.ethertype) || a.ethertype > 0xffff || a.ethertype < 0x600)
+          throw new ActionError('DP_ACTION_BAD_ETHERTYPE', `set_eth_type: ${String(a.ethertype)} is not an ethertype`, path);
+        out.push(OP_SET_ETH_TYPE, a.ethertype);
         break;
       case 'truncate':
         // Same lower bound as the Linux datapath: at least an Ethernet header.

@@ -71,6 +71,7 @@ import {
   OP_POP_MPLS,
   OP_PUSH_PBB,
   OP_POP_PBB,
+  OP_SET_ETH_TYPE,
   OP_POP_VLAN,
   OP_PUSH_MPLS,
   OP_PUSH_VLAN,
@@ -252,6 +253,10 @@ function run(
       case OP_POP_PBB:
         popPbb(buf, o, key, layout, ctx.stats);
         pc += 1;
+        break;
+      case OP_SET_ETH_TYPE:
+        setEthType(buf, o, key, layout, code[pc + 1], ctx.stats);
+        pc += 2;
         break;
       case OP_DEC_TTL: {
         const body = pc + 2;
@@ -553,6 +558,18 @@ function popMpls(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, e
   buf[off + at - 2] = ethertype >>> 8;
   buf[off + at - 1] = ethertype & 0xff;
   shrink4(buf, o, at);
+  reextract(buf, o, key, layout);
+}
+
+function setEthType(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, ethertype: number, stats: ActionStats): void {
+  const at = layout[L_ETH_TYPE];
+  if (at < 0 || at + 2 > fs[o + F_LEN]) {
+    stats.setSkipped++;
+    return;
+  }
+  const off = fs[o + F_OFF];
+  buf[off + at] = ethertype >>> 8;
+  buf[off + at + 1] = ethertype & 0xff;
   reextract(buf, o, key, layout);
 }
 

@@ -73,6 +73,8 @@ function formatAction(a: DpAction): string {
       return `push_pbb(itag=0x${(a.itag >>> 0).toString(16)})`;
     case 'pop_pbb':
       return 'pop_pbb';
+    case 'set_eth_type':
+      return `set_eth_type(0x${a.ethertype.toString(16)})`;
     case 'dec_ttl':
       return `dec_ttl(le_1(${formatActions(a.actions)}))`;
     case 'sample':
@@ -201,7 +203,7 @@ function parseList(c: OdpCursor, top: boolean): DpAction[] {
   }
 }
 
-const KNOWN_ACTIONS = new Set(['set', 'push_vlan', 'push_mpls', 'pop_mpls', 'push_pbb', 'trunc', 'clone', 'dec_ttl', 'sample', 'userspace']);
+const KNOWN_ACTIONS = new Set(['set', 'push_vlan', 'push_mpls', 'pop_mpls', 'push_pbb', 'set_eth_type', 'trunc', 'clone', 'dec_ttl', 'sample', 'userspace']);
 
 function parseAction(c: OdpCursor): DpAction {
   const at = c.pos;
@@ -235,6 +237,11 @@ function parseAction(c: OdpCursor): DpAction {
       const itag = valueAndMask(c, 0xffffffff, 'itag')[0];
       c.expect(')');
       return { type: 'push_pbb', itag };
+    }
+    case 'set_eth_type': {
+      const ethertype = valueAndMask(c, 0xffff, 'set_eth_type')[0];
+      c.expect(')');
+      return { type: 'set_eth_type', ethertype };
     }
     case 'trunc': {
       const pos = c.pos;

@@ -80,6 +80,16 @@ export interface DpPushPbb {
   readonly itag: number;
 }
 
+/**
+ * Rewrite the ethertype after the VLAN tags (OpenFlow 1.3's set_field
+ * eth_type; OVS has no such action). The headers behind it are then read as
+ * that type.
+ */
+export interface DpSetEthType {
+  readonly type: 'set_eth_type';
+  readonly ethertype: number;
+}
+
 /** Remove the outer Ethernet header, any B-TAG and the I-TAG of a PBB frame (OpenFlow 1.3's pop_pbb). */
 export interface DpPopPbb {
   readonly type: 'pop_pbb';
@@ -128,6 +138,7 @@ export type DpAction =
   | DpPopMpls
   | DpPushPbb
   | DpPopPbb
+  | DpSetEthType
   | DpDecTtl
   | DpSample
   | DpUserspace

@@ -429,6 +429,17 @@ class Ctx {
       setMetadata(this.flow, value as bigint);
       return;
     }
+    if (field === X.ETH_TYPE) {
+      // Written at once (commit() diffs only within one ethertype's fields); the datapath re-reads the headers.
+      this.unwild(K.W_ETH_TYPE, 0xffff);
+      this.commit();
+      const et = Number(value) & 0xffff;
+      if (et === (this.flow[K.W_ETH_TYPE]! & 0xffff)) return;
+      this.emit({ type: 'set_eth_type', ethertype: et });
+      this.flow[K.W_ETH_TYPE] = et;
+      this.base[K.W_ETH_TYPE] = et;
+      return;
+    }
     if (fieldPieces(field) === undefined) return;
     unwildcardField(this.wc, field);
     setFieldWords(this.flow, field, valueWords(field, value));

@@ -186,6 +186,7 @@ describe('ofproto: errors carry the spec type/code and the offending bytes', () 
       [flowMod({ tableId: 3, instructions: [{ type: OFPIT.GOTO_TABLE, tableId: 2 }] }), OFPET.BAD_INSTRUCTION, OFPBIC.BAD_TABLE_ID],
       [flowMod({ instructions: [apply({ type: OFPAT.PUSH_PBB, ethertype: 0x8100 })] }), OFPET.BAD_ACTION, OFPBAC.BAD_ARGUMENT],
       [flowMod({ instructions: [apply({ type: OFPAT.SET_FIELD, field: oxm(X.IN_PORT, 5) })] }), OFPET.BAD_ACTION, OFPBAC.BAD_SET_TYPE],
+      [flowMod({ instructions: [apply({ type: OFPAT.SET_FIELD, field: oxm(X.ETH_TYPE, 0x100) })] }), OFPET.BAD_ACTION, OFPBAC.BAD_SET_ARGUMENT],
       [flowMod({ instructions: [apply({ type: OFPAT.PUSH_VLAN, ethertype: 0x800 })] }), OFPET.BAD_ACTION, OFPBAC.BAD_ARGUMENT],
       [flowMod({ instructions: [apply(output(OFPP.TABLE))] }), OFPET.BAD_ACTION, OFPBAC.BAD_OUT_PORT],
       [flowMod({ match: [{ kind: 'opaque', oxmClass: 0x0001, field: 5, hasMask: false, body: Buffer.alloc(4) }] }), OFPET.BAD_MATCH, OFPBMC.BAD_FIELD],

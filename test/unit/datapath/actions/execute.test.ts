@@ -355,6 +355,18 @@ describe('set ip_proto (masked set only)', () => {
   });
 });
 
+describe('set_eth_type', () => {
+  it('rewrites the ethertype after the VLAN tags; the key re-reads the headers as that type', () => {
+    const f = eth(MAC_B, MAC_A, 0x0800, [[0x8100, 10]]).concat(tcp4().slice(14));
+    const r = runActions(f, [{ type: 'set_eth_type', ethertype: 0x8848 }]);
+    const want = eth(MAC_B, MAC_A, 0x8848, [[0x8100, 10]]).concat(tcp4().slice(14));
+    expect(r.frame.toString('hex')).toBe(Buffer.from(want).toString('hex'));
+    expect(r.key[K.W_ETH_TYPE]).toBe(0x8848);
+    expect(r.key[K.W_NW_SRC]).toBe(0);
+    expect(r.key[K.W_MPLS0]).toBe(extractFresh(Buffer.from(want)).key[K.W_MPLS0]);
+  });
+});
+
 describe('PBB push/pop', () => {
   const itag = (isid: number) => [0, (isid >>> 16) & 0xff, (isid >>> 8) & 0xff, isid & 0xff];
   it('push_pbb wraps the frame in B-DA/B-SA (copied), 0x88e7 and the I-TAG; the key holds the I-TAG', () => {

@@ -524,6 +524,14 @@ describe('xlate: PBB', () => {
 });
 
 describe('xlate: tunnel_id, mpls_bos and ip_proto set_field', () => {
+  it('eth_type is written by its own datapath action after pending changes', () => {
+    const env = new TestEnv();
+    env.addPort(1);
+    env.addPort(2);
+    const r = run(env, frame({ proto: 'tcp' }), 1, { actions: [setField(X.IPV4_DST, 0x0a000009), setField(X.ETH_TYPE, 0x8848), output(2)] });
+    expect(fmt(r)).toBe('set(ipv4(dst=10.0.0.9)),set_eth_type(0x8848),102');
+    expect(fmt(run(env, frame(), 1, { actions: [setField(X.ETH_TYPE, 0x0800), output(2)] }))).toBe('102');
+  });
   it('ip_proto is committed as a masked ipv4 set of the protocol alone', () => {
     const env = new TestEnv();
     env.addPort(1);
