@@ -370,11 +370,18 @@ class Ctx {
           }
           break;
         case OFPAT.COPY_TTL_OUT:
-          // IP TTL → outermost MPLS TTL, only meaningful right after push_mpls (the key still holds the IP TTL).
+          // Next-to-outermost TTL → outermost MPLS TTL (1.3 5.12): the next label's, else the IP packet's.
           if (this.isMpls()) {
+            this.unwild(K.W_MPLS0, 0x100);
+            if ((this.flow[K.W_MPLS0]! & 0x100) === 0) {
+              this.unwild(K.W_MPLS1, 0xff);
+              this.setMplsTtl(this.flow[K.W_MPLS1]! & 0xff);
+              break;
+            }
             this.unwild(K.W_NW_PROTO_TOS_TTL_FRAG, K.MASK_NW_TTL);
-            const ttl = (this.flow[K.W_NW_PROTO_TOS_TTL_FRAG]! >>> 8) & 0xff;
-            if (ttl !== 0) this.setMplsTtl(ttl);
+            // Right after push_mpls the key still holds the IP TTL; a received MPLS frame's is in its payload.
+            const ttl = (this.flow[K.W_NW_PROTO_TOS_TTL_FRAG]! >>> 8) & 0xff || this.payloadIpTtl();
+            if (ttl > 0) this.setMplsTtl(ttl);
           }
           break;
         case OFPAT.COPY_TTL_IN:
@@ -554,6 +561,31 @@ class Ctx {
       arr[K.W_ETH_TYPE] = ethertype;
     }
     if (bos) this.parsePayload(ethertype);
+  }
+
+  /**
+   * TTL / hop limit of the IP packet behind a received frame's bottom label,
+   * or 0 (no frame, not IP). Depends on bytes the megaflow cannot match: slow path.
+   */
+  payloadIpTtl(): number {
+    const pkt = this.opts.packet;
+    if (pkt === undefined) return 0;
+    const layout = K.newLayout();
+    extractFlow(pkt, 0, pkt.length, 0, K.newKey(), layout);
+    let p = layout[K.L_L2_5]!;
+    if (p < 0) return 0;
+    while (p + 4 <= pkt.length && (pkt[p + 2]! & 1) === 0) p += 4;
+    p += 4;
+    const version = p < pkt.length ? pkt[p]! >>> 4 : 0;
+    if (version === 4 && p + 20 <= pkt.length) {
+      this.res.slow = true;
+      return pkt[p + 8]!;
+    }
+    if (version === 6 && p + 40 <= pkt.length) {
+      this.res.slow = true;
+      return pkt[p + 7]!;
+    }
+    return 0;
   }
 
   /**

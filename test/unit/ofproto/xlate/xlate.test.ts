@@ -557,3 +557,27 @@ describe('xlate: tunnel_id, mpls_bos and ip_proto set_field', () => {
     expect(fmt(r)).toBe('push_mpls(label=0,tc=0,ttl=30,bos=1,eth_type=0x8847),set(mpls(label=0,tc=0,ttl=30,bos=0)),102');
   });
 });
+
+describe('xlate: copy_ttl_out', () => {
+  it('copies the TTL of the IP packet behind a received label stack into the outermost label', async () => {
+    const dp = new Datapath({ name: 'cpttl' });
+    const inP = new CapturePort('in');
+    const outP = new CapturePort('out');
+    await dp.addPort(inP, 101);
+    await dp.addPort(outP, 102);
+    const env = new TestEnv();
+    env.addPort(1);
+    env.addPort(2);
+    const ip = frame({ ttl: 32 });
+    const pushed = run(env, ip, 1, { actions: [{ type: OFPAT.PUSH_MPLS, ethertype: 0x8847 }, { type: OFPAT.SET_MPLS_TTL, ttl: 64 }, output(2)] });
+    dp.execute(ip, 101, pushed.actions);
+    const mpls = outP.frames[0]!;
+    const r = run(env, mpls, 1, { packet: mpls, actions: [bare(OFPAT.COPY_TTL_OUT), output(2)] });
+    expect(fmt(r)).toBe('set(mpls(label=0/0x0,tc=0/0,ttl=32/0xff,bos=1/1)),102');
+    expect(r.slow).toBe(true);
+    // Two labels: the next label's TTL.
+    const two = run(env, mpls, 1, { packet: mpls, actions: [{ type: OFPAT.PUSH_MPLS, ethertype: 0x8847 }, { type: OFPAT.SET_MPLS_TTL, ttl: 9 }, bare(OFPAT.COPY_TTL_OUT), output(2)] });
+    expect(fmt(two)).toBe('push_mpls(label=0,tc=0,ttl=64,bos=0,eth_type=0x8847),102');
+    await dp.stop();
+  });
+});
