@@ -60,6 +60,8 @@ export const OP_PUSH_PBB = 11;
 export const OP_POP_PBB = 12;
 /** [op, ethertype] */
 export const OP_SET_ETH_TYPE = 13;
+/** [op] */
+export const OP_COPY_TTL_IN = 14;
 // Set ops carry (value, mask) pairs per field, in the order listed.
 /** [op, dstHi,m, dstLo,m, srcHi,m, srcLo,m] */
 export const OP_SET_ETH = 16;
@@ -250,6 +252,9 @@ function emitList(
         break;
       case 'pop_pbb':
         out.push(OP_POP_PBB);
+        break;
+      case 'copy_ttl_in':
+        out.push(OP_COPY_TTL_IN);
         break;
       case 'set_eth_type':
         if (!isU32(a.ethertype) || a.ethertype > 0xffff || a.ethertype < 0x600)

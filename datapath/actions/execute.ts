@@ -72,6 +72,7 @@ import {
   OP_PUSH_PBB,
   OP_POP_PBB,
   OP_SET_ETH_TYPE,
+  OP_COPY_TTL_IN,
   OP_POP_VLAN,
   OP_PUSH_MPLS,
   OP_PUSH_VLAN,
@@ -252,6 +253,10 @@ function run(
         break;
       case OP_POP_PBB:
         popPbb(buf, o, key, layout, ctx.stats);
+        pc += 1;
+        break;
+      case OP_COPY_TTL_IN:
+        copyTtlIn(buf, o, layout, ctx.stats);
         pc += 1;
         break;
       case OP_SET_ETH_TYPE:
@@ -559,6 +564,28 @@ function popMpls(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, e
   buf[off + at - 1] = ethertype & 0xff;
   shrink4(buf, o, at);
   reextract(buf, o, key, layout);
+}
+
+function copyTtlIn(buf: Buffer, o: number, layout: Int32Array, stats: ActionStats): void {
+  const at = layout[L_L2_5];
+  const len = fs[o + F_LEN];
+  const off = fs[o + F_OFF];
+  const p = off + at + 4;
+  if (at < 0 || at + 4 + 20 > len || (buf[p - 2] & 1) === 0) {
+    stats.setSkipped++;
+    return;
+  }
+  const ttl = buf[p - 1];
+  const version = buf[p] >>> 4;
+  if (version === 4 && at + 4 + 20 <= len) {
+    const old = buf[p + 8];
+    buf[p + 8] = ttl;
+    fixCsum16(buf, p + 10, (old << 8) | buf[p + 9], (ttl << 8) | buf[p + 9]);
+  } else if (version === 6 && at + 4 + 40 <= len) {
+    buf[p + 7] = ttl;
+  } else {
+    stats.setSkipped++;
+  }
 }
 
 function setEthType(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, ethertype: number, stats: ActionStats): void {

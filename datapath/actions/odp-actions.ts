@@ -75,6 +75,8 @@ function formatAction(a: DpAction): string {
       return 'pop_pbb';
     case 'set_eth_type':
       return `set_eth_type(0x${a.ethertype.toString(16)})`;
+    case 'copy_ttl_in':
+      return 'copy_ttl_in';
     case 'dec_ttl':
       return `dec_ttl(le_1(${formatActions(a.actions)}))`;
     case 'sample':
@@ -214,6 +216,7 @@ function parseAction(c: OdpCursor): DpAction {
   const name = c.name();
   if (name === 'pop_vlan') return { type: 'pop_vlan' };
   if (name === 'pop_pbb') return { type: 'pop_pbb' };
+  if (name === 'copy_ttl_in') return { type: 'copy_ttl_in' };
   if (!KNOWN_ACTIONS.has(name)) throw new OdpParseError('ODP_UNKNOWN_ACTION', `unknown or unsupported action "${name}"`, at);
   c.expect('(');
   switch (name) {

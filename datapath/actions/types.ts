@@ -90,6 +90,15 @@ export interface DpSetEthType {
   readonly ethertype: number;
 }
 
+/**
+ * OpenFlow 1.3's copy_ttl_in on a single-entry label stack: the label's TTL
+ * goes into the IPv4 TTL / IPv6 hop limit behind it (the key of an MPLS frame
+ * has no IP fields, so this reads and writes the frame itself).
+ */
+export interface DpCopyTtlIn {
+  readonly type: 'copy_ttl_in';
+}
+
 /** Remove the outer Ethernet header, any B-TAG and the I-TAG of a PBB frame (OpenFlow 1.3's pop_pbb). */
 export interface DpPopPbb {
   readonly type: 'pop_pbb';
@@ -139,6 +148,7 @@ export type DpAction =
   | DpPushPbb
   | DpPopPbb
   | DpSetEthType
+  | DpCopyTtlIn
   | DpDecTtl
   | DpSample
   | DpUserspace

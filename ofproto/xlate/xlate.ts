@@ -385,10 +385,15 @@ class Ctx {
           }
           break;
         case OFPAT.COPY_TTL_IN:
+          // Outermost MPLS TTL → the IP packet behind a single label; the datapath rewrites the payload.
           if (this.isMpls()) {
-            this.unwild(K.W_MPLS0, 0xff);
-            this.unwild(K.W_NW_PROTO_TOS_TTL_FRAG, K.MASK_NW_TTL);
-            if (this.flow[K.W_NW_PROTO_TOS_TTL_FRAG]! & K.MASK_NW_TTL) this.setNwTtl(this.flow[K.W_MPLS0]! & 0xff);
+            this.unwild(K.W_MPLS0, 0x1ff);
+            if ((this.flow[K.W_MPLS0]! & 0x100) === 0) {
+              if (this.tr !== null) this.tr.warn('copy_ttl_in between two labels is not supported, skipping');
+              break;
+            }
+            this.commit();
+            this.emit({ type: 'copy_ttl_in' });
           }
           break;
         case OFPAT.SET_QUEUE:

@@ -355,6 +355,18 @@ describe('set ip_proto (masked set only)', () => {
   });
 });
 
+describe('copy_ttl_in', () => {
+  it('label TTL into the IPv4 TTL (checksum fixed) or IPv6 hop limit behind a bottom-of-stack label', () => {
+    const v4 = eth(MAC_B, MAC_A, 0x8847).concat(mpls(16, 0, true, 64), tcp4(undefined, undefined, undefined, undefined, { ttl: 32 }).slice(14));
+    check(runActions(v4, [{ type: 'copy_ttl_in' }]), eth(MAC_B, MAC_A, 0x8847).concat(mpls(16, 0, true, 64), tcp4(undefined, undefined, undefined, undefined, { ttl: 64 }).slice(14)));
+    const v6 = eth(MAC_B, MAC_A, 0x8847).concat(mpls(16, 0, true, 9), l4v6('udp', undefined, undefined, { hlim: 200 }).slice(14));
+    check(runActions(v6, [{ type: 'copy_ttl_in' }]), eth(MAC_B, MAC_A, 0x8847).concat(mpls(16, 0, true, 9), l4v6('udp', undefined, undefined, { hlim: 9 }).slice(14)));
+    // Not bottom of stack: left alone.
+    const two = eth(MAC_B, MAC_A, 0x8847).concat(mpls(17, 0, false, 5), mpls(16, 0, true, 64), tcp4().slice(14));
+    check(runActions(two, [{ type: 'copy_ttl_in' }]), two);
+  });
+});
+
 describe('set_eth_type', () => {
   it('rewrites the ethertype after the VLAN tags; the key re-reads the headers as that type', () => {
     const f = eth(MAC_B, MAC_A, 0x0800, [[0x8100, 10]]).concat(tcp4().slice(14));

@@ -48,7 +48,7 @@ const FORMATTER_ONLY = [
 ];
 
 /** tsvs's own forms for OpenFlow 1.3's PBB actions (OVS has no PBB). */
-const TSVS_ONLY = ['push_pbb(itag=0x64),pop_pbb,2', 'set_eth_type(0x8848),1'];
+const TSVS_ONLY = ['push_pbb(itag=0x64),pop_pbb,2', 'set_eth_type(0x8848),1', 'copy_ttl_in,3'];
 
 describe('parseActions/formatActions', () => {
   for (const s of [...OVS_PRINTED, ...FORMATTER_ONLY, ...TSVS_ONLY]) {

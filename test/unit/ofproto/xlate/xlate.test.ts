@@ -558,7 +558,7 @@ describe('xlate: tunnel_id, mpls_bos and ip_proto set_field', () => {
   });
 });
 
-describe('xlate: copy_ttl_out', () => {
+describe('xlate: copy_ttl_out / copy_ttl_in', () => {
   it('copies the TTL of the IP packet behind a received label stack into the outermost label', async () => {
     const dp = new Datapath({ name: 'cpttl' });
     const inP = new CapturePort('in');
@@ -578,6 +578,11 @@ describe('xlate: copy_ttl_out', () => {
     // Two labels: the next label's TTL.
     const two = run(env, mpls, 1, { packet: mpls, actions: [{ type: OFPAT.PUSH_MPLS, ethertype: 0x8847 }, { type: OFPAT.SET_MPLS_TTL, ttl: 9 }, bare(OFPAT.COPY_TTL_OUT), output(2)] });
     expect(fmt(two)).toBe('push_mpls(label=0,tc=0,ttl=64,bos=0,eth_type=0x8847),102');
+    // copy_ttl_in: the label's TTL (64) into the IPv4 header behind it, by the datapath.
+    const inward = run(env, mpls, 1, { actions: [bare(OFPAT.COPY_TTL_IN), { type: OFPAT.POP_MPLS, ethertype: 0x0800 }, output(2)] });
+    expect(fmt(inward)).toBe('copy_ttl_in,pop_mpls(eth_type=0x800),102');
+    dp.execute(mpls, 101, inward.actions);
+    expect(outP.frames.at(-1)!.equals(frame({ ttl: 64 }))).toBe(true);
     await dp.stop();
   });
 });
