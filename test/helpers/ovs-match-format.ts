@@ -59,7 +59,7 @@ export function formatLikeParsePcap(key: Uint32Array, layout: Int32Array): strin
       out.push(
         `ipv6_src=${ip6(key, K.W_NW_SRC)}`,
         `ipv6_dst=${ip6(key, K.W_NW_DST)}`,
-        `ipv6_label=${hex(key[K.W_IPV6_LABEL], 5)}`,
+        `ipv6_label=${hex(key[K.W_IPV6_LABEL] & 0xfffff, 5)}`,
       );
     if (showProto) out.push(`nw_proto=${proto}`);
     out.push(`nw_tos=${tos & 0xfc}`, `nw_ecn=${tos & 3}`, `nw_ttl=${ttl}`);
