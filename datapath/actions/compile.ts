@@ -54,14 +54,15 @@ export const OP_SAMPLE = 8;
 export const OP_CLONE = 9;
 /** [op, maxLen] */
 export const OP_TRUNC = 10;
+// 11 is left for the meter action of the conf-gm branch.
 /** [op, itag] */
-export const OP_PUSH_PBB = 11;
+export const OP_PUSH_PBB = 12;
 /** [op] */
-export const OP_POP_PBB = 12;
+export const OP_POP_PBB = 13;
 /** [op, ethertype] */
-export const OP_SET_ETH_TYPE = 13;
+export const OP_SET_ETH_TYPE = 14;
 /** [op] */
-export const OP_COPY_TTL_IN = 14;
+export const OP_COPY_TTL_IN = 15;
 // Set ops carry (value, mask) pairs per field, in the order listed.
 /** [op, dstHi,m, dstLo,m, srcHi,m, srcLo,m] */
 export const OP_SET_ETH = 16;

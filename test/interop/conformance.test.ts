@@ -15,12 +15,17 @@ import { rigUnavailable, runConformance, type RigSummary } from './conformance/r
 const CI_TESTS = ['action', 'match', 'group/01_SELECT_Ether.json', 'meter/01_DROP_01_PKTPS_01_1000.json'];
 const FULL_TESTS = ['action', 'match', 'group', 'meter'];
 
-/** Minimum OK cases per category (measured minus a small margin for run-to-run jitter). */
+/**
+ * Minimum OK cases per category: measured (2026-11-26, CI selection: action
+ * 139/148, match 476/480, group 1/3, meter 3/3) minus a small margin for
+ * run-to-run jitter. Group and meter cases compare 30 s traffic rates, so
+ * their floors stay loose.
+ */
 const FLOORS: Record<string, number> = {
-  action: 70,
-  match: 300,
+  action: 136,
+  match: 472,
   group: 0,
-  meter: 0,
+  meter: 2,
 };
 
 const selected = process.env.CONFORMANCE_TESTS?.split(',').filter((s) => s !== '');
