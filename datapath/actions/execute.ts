@@ -560,10 +560,32 @@ function popMpls(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, e
     return;
   }
   const off = fs[o + F_OFF];
+  const lenBefore = fs[o + F_LEN];
   buf[off + at - 2] = ethertype >>> 8;
   buf[off + at - 1] = ethertype & 0xff;
   shrink4(buf, o, at);
   reextract(buf, o, key, layout);
+  keepMinFrame(buf, o, key, layout, lenBefore);
+}
+
+/** Ethernet's minimum frame, without the FCS (802.3 clause 4.4.2). */
+const ETH_MIN_FRAME_BYTES = 60;
+
+/**
+ * A pop that takes a padded minimum-size frame below 60 bytes (its IP packet
+ * ends before the frame does): restore the minimum with zero padding, as the
+ * NIC would on a real wire (veths do not pad).
+ */
+function keepMinFrame(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, lenBefore: number): void {
+  const len = fs[o + F_LEN];
+  const l3 = layout[L_L3];
+  const et = key[W_ETH_TYPE];
+  if (len >= ETH_MIN_FRAME_BYTES || lenBefore < ETH_MIN_FRAME_BYTES || l3 < 0 || (et !== ETH_TYPE_IPV4 && et !== ETH_TYPE_IPV6)) return;
+  const off = fs[o + F_OFF];
+  if (l3End(buf, off, len, l3, et === ETH_TYPE_IPV6) >= len || off + ETH_MIN_FRAME_BYTES > fs[o + F_CEIL]) return;
+  buf.fill(0, off + len, off + ETH_MIN_FRAME_BYTES);
+  fs[o + F_LEN] = ETH_MIN_FRAME_BYTES;
+  layout[L_LEN] = ETH_MIN_FRAME_BYTES;
 }
 
 function copyTtlIn(buf: Buffer, o: number, layout: Int32Array, stats: ActionStats): void {
@@ -642,6 +664,7 @@ function popPbb(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, st
   fs[o + F_OFF] = off + typeAt + 6;
   fs[o + F_LEN] = len - typeAt - 6;
   reextract(buf, o, key, layout);
+  keepMinFrame(buf, o, key, layout, len);
 }
 
 /** Returns false when the TTL/hop limit is already <= 1 (nothing is changed then). */

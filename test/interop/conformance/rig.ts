@@ -243,6 +243,27 @@ export async function runConformance(opts: RigOptions): Promise<RigSummary> {
   let tester: ChildProcess | undefined;
   let target: ChildProcess | undefined;
   let nsMade = false;
+  // Interrupted (Ctrl-C, vitest killed): the finally below never runs, so tear down synchronously here.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    for (const p of [target, tester]) {
+      try {
+        if (p?.pid !== undefined) process.kill(-p.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    killPidFile(join(work, 'ovs-vswitchd.pid'));
+    killPidFile(join(work, 'ovsdb-server.pid'));
+    try {
+      if (nsMade) run('ip', ['netns', 'del', ns]);
+    } catch {
+      /* gone */
+    }
+    rmSync(work, { recursive: true, force: true });
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const t0 = Date.now();
   let output = '';
   let status = 'finished';
@@ -313,6 +334,8 @@ export async function runConformance(opts: RigOptions): Promise<RigSummary> {
     status = `setup failed: ${(e as Error).message}`;
     throw e;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await stopGroup(target);
     await stopGroup(tester);
     killPidFile(join(work, 'ovs-vswitchd.pid'));

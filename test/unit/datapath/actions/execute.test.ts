@@ -309,6 +309,14 @@ describe('MPLS push/pop/set', () => {
     check(r, eth(MAC_B, MAC_A, 0x8847).concat(mpls(17, 0, false, 33), mpls(16, 0, true, 10), [0x45, 0, 0, 20]));
     expect(r.key[K.W_MPLS1]).toBe(((16 << 12) | 0x100 | 10) >>> 0);
   });
+  it('pop_mpls of a padded 60-byte frame keeps the Ethernet minimum with zero padding', () => {
+    const ip = ipv4('10.0.0.1', '10.0.0.2', 1, [8, 0, 0xf7, 0xff, 0, 0, 0, 0]); // 28-byte ICMP echo
+    const padded = eth(MAC_B, MAC_A, 0x8847).concat(mpls(16, 0, true, 10), ip);
+    const f = padded.concat(new Array(60 - padded.length).fill(0xee));
+    const r = runActions(f, [{ type: 'pop_mpls', ethertype: 0x0800 }]);
+    const want = eth(MAC_B, MAC_A, 0x0800).concat(ip, new Array(60 - padded.length).fill(0xee));
+    expect(r.frame.toString('hex')).toBe(Buffer.from(want.concat(new Array(60 - want.length).fill(0))).toString('hex'));
+  });
   it('pop_mpls of the last entry exposes IPv4 again in the key', () => {
     const f = eth(MAC_B, MAC_A, 0x8847).concat(mpls(16, 0, true, 10), tcp4().slice(14));
     const r = runActions(f, [{ type: 'pop_mpls', ethertype: 0x0800 }]);
