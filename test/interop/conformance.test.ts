@@ -5,7 +5,7 @@
 // was measured (docs/conformance.md has the figures and what still fails).
 //
 // CI runs all action/ and match/ cases plus one group and one meter file.
-// `npm run conformance` (CONFORMANCE_SUITE=full) runs all 661 cases (~10 min);
+// `npm run conformance` (CONFORMANCE_SUITE=full) runs all 661 cases (~21 min);
 // CONFORMANCE_TESTS=match/00_IN_PORT.json,action picks files or directories.
 // Results go to $CONFORMANCE_RESULTS (default ./conformance-results).
 import { resolve } from 'node:path';
