@@ -23,6 +23,9 @@ import { OF_WORDS, W_OF_IN_PORT, fieldPieces, metadataOf, setFieldWords, setMeta
 import type { RuleTables } from '../classifier/rule-tables.js';
 import type { OfRule } from '../classifier/rule.js';
 
+/** Words every select-group hash reads (Ethernet type and addresses). */
+const L2_HASH_WORDS = [K.W_ETH_TYPE, K.W_ETH_SRC_HI, K.W_ETH_SRC_LO, K.W_ETH_DST_HI, K.W_ETH_DST_LO] as const;
+
 /** A switch port as translation sees it. */
 export interface XlatePort {
   readonly ofPort: number;
@@ -659,21 +662,41 @@ class Ctx {
 
   readonly portLive = (port: number): boolean => this.env.portByOf(port)?.live === true;
 
-  /** Select-group hash, unwildcarding what it reads. */
+  /**
+   * Select-group hash, unwildcarding what it reads: the Ethernet addresses
+   * and type always, then the IPv4/IPv6 addresses, protocol and L4 ports, or
+   * the ARP sender/target IPs. Like OVS's default selection (a hash of L2-L4
+   * fields), so traffic that varies only its MACs, only its IPs or only its
+   * ports spreads over the buckets. Every hashed field is in the megaflow's
+   * mask, so each datapath flow carries one bucket choice that is right for
+   * every packet it matches.
+   */
   hash5(): number {
-    // IP: the 5-tuple. Anything else (ARP, MPLS, L2 protocols): the Ethernet addresses, so such traffic spreads too.
-    const words = this.isIp()
-      ? [K.W_ETH_TYPE, K.W_NW_SRC, K.W_NW_SRC + 1, K.W_NW_SRC + 2, K.W_NW_SRC + 3, K.W_NW_DST, K.W_NW_DST + 1, K.W_NW_DST + 2, K.W_NW_DST + 3, K.W_TP_PORTS]
-      : [K.W_ETH_TYPE, K.W_ETH_SRC_HI, K.W_ETH_SRC_LO, K.W_ETH_DST_HI, K.W_ETH_DST_LO];
     let h = 0x9747b28c;
-    for (const w of words) {
-      this.unwild(w);
-      h = Math.imul(h ^ this.flow[w]!, 0x5bd1e995) >>> 0;
-      h = (h ^ (h >>> 13)) >>> 0;
+    const words = L2_HASH_WORDS;
+    for (let i = 0; i < words.length; i++) h = this.hashWord(h, words[i]!);
+    const et = this.ethType();
+    if (et === K.ETH_TYPE_IPV4 || et === K.ETH_TYPE_ARP) {
+      h = this.hashWord(h, K.W_NW_SRC);
+      h = this.hashWord(h, K.W_NW_DST);
+    } else if (et === K.ETH_TYPE_IPV6) {
+      for (let i = 0; i < 4; i++) h = this.hashWord(this.hashWord(h, K.W_NW_SRC + i), K.W_NW_DST + i);
     }
-    this.unwild(K.W_NW_PROTO_TOS_TTL_FRAG, K.MASK_NW_PROTO);
-    h = Math.imul(h ^ (this.flow[K.W_NW_PROTO_TOS_TTL_FRAG]! >>> 24), 0x5bd1e995) >>> 0;
-    return (h ^ (h >>> 15)) >>> 0;
+    if (et === K.ETH_TYPE_IPV4 || et === K.ETH_TYPE_IPV6) {
+      this.unwild(K.W_NW_PROTO_TOS_TTL_FRAG, K.MASK_NW_PROTO);
+      const proto = this.flow[K.W_NW_PROTO_TOS_TTL_FRAG]! >>> 24;
+      h = Math.imul(h ^ proto, 0x5bd1e995) >>> 0;
+      if (proto === K.IPPROTO_TCP || proto === K.IPPROTO_UDP || proto === K.IPPROTO_SCTP) h = this.hashWord(h, K.W_TP_PORTS);
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+
+  private hashWord(h: number, w: number): number {
+    this.unwild(w);
+    h = Math.imul(h ^ this.flow[w]!, 0x5bd1e995) >>> 0;
+    return (h ^ (h >>> 13)) >>> 0;
   }
 
   /** Run one bucket on a copy of the packet (a datapath clone() unless it only outputs). */
