@@ -71,8 +71,6 @@ export interface XlateOptions {
   ofInPort: number;
   /** Frame length, for meters. */
   packetBytes: number;
-  /** Run meters (consume tokens); false for trace. */
-  applyMeters?: boolean;
   /** Learn MACs in NORMAL (false for trace). */
   learn?: boolean;
   /** ofproto/trace: report each step here (absent on the upcall path). */
@@ -97,8 +95,6 @@ export interface XlateResult {
   actions: DpAction[];
   /** OF-flow wildcard mask (OF_WORDS); datapath mask via dpMaskOf(). */
   wc: Uint32Array;
-  /** True when the result must not be cached as a megaflow (meters). */
-  slow: boolean;
   rules: OfRule[];
   groups: GroupHit[];
   meters: number[];
@@ -161,7 +157,7 @@ class Ctx {
     }
     this.flow[W_OF_IN_PORT] = opts.ofInPort;
     this.tr = opts.trace ?? null;
-    this.res = { actions: this.out, wc: this.wc, slow: false, rules: [], groups: [], meters: [], learned: [], macChanged: false, flow: this.flow };
+    this.res = { actions: this.out, wc: this.wc, rules: [], groups: [], meters: [], learned: [], macChanged: false, flow: this.flow };
   }
 
   /** The trace sink: call sites test it for null first, so the upcall path builds no text. */
@@ -279,32 +275,21 @@ class Ctx {
     if (traceParent !== undefined) this.tr!.restore(traceParent);
   }
 
+  /**
+   * Meter instruction: the datapath's meter(id) action, so metered megaflows
+   * are cached and enforce the rate without upcalls (the datapath meter drops
+   * or remarks the packet; see datapath/meter.ts). Only the actions that
+   * follow it are affected: outputs of earlier tables already happened.
+   */
   meter(meterId: number): void {
-    const m = this.env.meters.get(meterId);
     this.res.meters.push(meterId);
-    this.res.slow = true;
-    if (m === undefined) {
+    if (this.env.meters.get(meterId) === undefined) {
       if (this.tr !== null) this.tr.warn(`meter:${meterId}: no such meter, dropping`);
       this.stopped = true;
       return;
     }
-    if (this.opts.applyMeters === false) {
-      if (this.tr !== null) this.tr.detail(`meter:${meterId} not applied in a trace (metered flows stay in the slow path)`);
-      return;
-    }
-    const v = m.apply(this.opts.packetBytes, this.env.nowMs());
-    if (this.tr !== null) this.tr.detail(`meter:${meterId}: ${v.action}`);
-    if (v.action === 'drop') {
-      // Outputs made by earlier tables' apply_actions already happened; only what follows is dropped.
-      this.stopped = true;
-    } else if (v.action === 'remark' && this.isIp()) {
-      const w = this.flow[K.W_NW_PROTO_TOS_TTL_FRAG]!;
-      const dscp = (w >>> 18) & 0x3f;
-      const dp = Math.min(3, ((dscp >> 1) & 3) + v.precLevel);
-      const nd = (dscp & ~6) | (dp << 1);
-      this.unwild(K.W_NW_PROTO_TOS_TTL_FRAG, 0x00fc0000);
-      this.flow[K.W_NW_PROTO_TOS_TTL_FRAG] = ((w & ~0x00fc0000) | (nd << 18)) >>> 0;
-    }
+    if (this.tr !== null) this.tr.detail(`meter:${meterId}: the datapath meter applies (not run by a trace)`);
+    this.emit({ type: 'meter', id: meterId });
   }
 
   // --- actions ------------------------------------------------------------------

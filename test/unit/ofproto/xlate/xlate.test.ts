@@ -206,22 +206,17 @@ describe('xlate: pipeline', () => {
     }
   });
 
-  it('a meter instruction makes the flow slow-path and drops above the rate', () => {
+  it('a meter instruction becomes the datapath meter(id) action, before the actions; no such meter drops', () => {
     const env = new TestEnv();
     env.addPort(1);
     env.addPort(2);
     env.meters.meterMod({ type: 29, version: 4, xid: 0, command: OFPMC.ADD, flags: OFPMF.PKTPS | OFPMF.BURST, meterId: 1, bands: [{ type: OFPMBT.DROP, rate: 10, burstSize: 5 }] }, env.now);
     env.flow(flowMod({ instructions: [{ type: OFPIT.METER, meterId: 1 }, apply(output(2))] }));
-    let passed = 0;
-    for (let i = 0; i < 20; i++) {
-      const r = xlate(env, keyOf(frame(), 101), { ofInPort: 1, packetBytes: 60, applyMeters: true });
-      expect(r.slow).toBe(true);
-      if (r.actions.length > 0) passed++;
-    }
-    expect(passed).toBe(5); // the burst
-    env.now += 1000; // 10 more tokens
-    for (let i = 0; i < 20; i++) if (xlate(env, keyOf(frame(), 101), { ofInPort: 1, packetBytes: 60, applyMeters: true }).actions.length > 0) passed++;
-    expect(passed).toBe(10);
+    const r = xlate(env, keyOf(frame(), 101), { ofInPort: 1, packetBytes: 60 });
+    expect(fmt(r)).toBe('meter(1),102');
+    expect(r.meters).toEqual([1]);
+    env.meters.meterMod({ type: 29, version: 4, xid: 0, command: OFPMC.DELETE, flags: 0, meterId: 1, bands: [] }, env.now);
+    expect(fmt(xlate(env, keyOf(frame(), 101), { ofInPort: 1, packetBytes: 60 }))).toBe('drop');
   });
 });
 
