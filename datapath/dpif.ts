@@ -14,6 +14,7 @@ import { extractFlow } from './flow/extract.js';
 import { hashKeySignature } from './flow/hash.js';
 import { KEY_WORDS, L_L4, W_NW_PROTO_TOS_TTL_FRAG, W_TCP_FLAGS, newLayout } from './flow/key.js';
 import { DpifError } from './dpif-error.js';
+import { DpMeterTable, type DpMeter, type DpMeterConfig } from './meter.js';
 import { PacketBatch } from './packet-batch.js';
 import type { Port, RxSink } from './ports/port.js';
 
@@ -114,12 +115,14 @@ export class Datapath implements RxSink {
   private depth = 0;
   private readonly clock: () => number;
   private started = false;
+  /** Meters the meter(id) action runs packets through (OVS's dpif meter_set/meter_get/meter_del). */
+  private readonly meterTable = new DpMeterTable();
 
   constructor(opts: DatapathOptions = {}) {
     this.name = opts.name ?? 'tsvs';
     this.cache = new FlowCache<ActionProgram>(opts);
     this.clock = opts.clock ?? Date.now;
-    this.ctx = new DpActionContext(this, opts.random ?? defaultRandom);
+    this.ctx = new DpActionContext(this, this.meterTable, opts.random ?? defaultRandom);
     for (let d = 0; d < MAX_DEPTH; d++) this.scratch.push(new Scratch());
   }
 
@@ -188,6 +191,26 @@ export class Datapath implements RxSink {
     this.handler = handler;
   }
 
+  // --- meters -----------------------------------------------------------------
+
+  /** Add or replace meter `id` (buckets full, counters zero). Throws DpifError EINVAL on a bad config. */
+  meterSet(id: number, config: DpMeterConfig): DpMeter {
+    return this.meterTable.set(id, config, this.clock());
+  }
+
+  /** Meter `id` with its counters (packets, bytes, per band), or undefined. */
+  meterGet(id: number): DpMeter | undefined {
+    return this.meterTable.get(id);
+  }
+
+  meterDel(id: number): boolean {
+    return this.meterTable.del(id);
+  }
+
+  meters(): IterableIterator<DpMeter> {
+    return this.meterTable.values();
+  }
+
   // --- flows ------------------------------------------------------------------
 
   /** Install (or replace the actions of) the megaflow key/mask. */
@@ -249,6 +272,7 @@ export class Datapath implements RxSink {
       s.ensure(1);
       extractFlow(b.buf, b.off[0], b.len[0], inPort, s.keys[0], s.layouts[0]);
       this.ctx.inPort = inPort;
+      this.ctx.nowMs = this.clock();
       executeActions(b, 0, s.keys[0], s.layouts[0], program, this.ctx);
       this.flushDirty();
     } finally {
@@ -272,6 +296,7 @@ export class Datapath implements RxSink {
     const now = this.clock();
     const ctx = this.ctx;
     ctx.inPort = portNo;
+    ctx.nowMs = now;
     stats.rxFrames += n;
     const keys = s.keys;
     const layouts = s.layouts;
@@ -380,11 +405,18 @@ export class Datapath implements RxSink {
 /** The datapath's side of action execution; one per datapath, monomorphic. */
 class DpActionContext implements ActionContext {
   inPort = 0;
+  /** The clock reading of the batch being processed, for meters. */
+  nowMs = 0;
   readonly stats = new ActionStats();
   constructor(
     private readonly dp: Datapath,
+    private readonly meterTable: DpMeterTable,
     readonly random: () => number,
   ) {}
+  meter(id: number, bytes: number): number {
+    const m = this.meterTable.get(id);
+    return m === undefined ? 0 : m.apply(bytes, this.nowMs);
+  }
   output(portNo: number, buf: Uint8Array, off: number, len: number): void {
     this.dp.output(portNo, buf, off, len);
   }

@@ -1,13 +1,11 @@
-// OpenFlow meters (1.3.5 5.7, 7.3.4.4): METER_MOD with the spec's checks and
-// a token bucket per band (kbps or pktps, burst). A packet "exceeds" a band
-// when that band's bucket lacks tokens for it; the exceeded band with the
-// highest rate applies (drop, or dscp_remark raising the drop precedence).
-//
-// Datapath choice: a metered flow is never installed as a megaflow; every
-// packet through a meter instruction takes the slow path (upcall) and is
-// metered here, exactly. Simple and correct, at upcall cost per packet; a
-// datapath meter action is later work.
+// OpenFlow meters (1.3.5 5.7, 7.3.4.4): METER_MOD with the spec's checks.
+// The metering itself (a token bucket per band, kbps or pktps, burst; drop or
+// dscp_remark) runs in the datapath: a meter instruction becomes the datapath
+// action meter(id), so metered megaflows are cached and enforce the rate
+// without upcalls; ofproto pushes each meter's configuration to the datapath
+// (dpMeterConfig) and reads its counters back for meter statistics.
 
+import type { DpMeterConfig } from '../datapath/meter.js';
 import { OFPET, OFPM, OFPMBT, OFPMC, OFPMF, OFPMMFC } from './openflow/constants.js';
 import { OfpError } from './openflow/errors.js';
 import type { MeterBand, MeterModMsg } from './openflow/meter-mod.js';
@@ -15,71 +13,35 @@ import type { MeterBand, MeterModMsg } from './openflow/meter-mod.js';
 export const MAX_METERS = 4096;
 export const MAX_BANDS = 8;
 
-class BandState {
-  tokens: number;
-  packets = 0;
-  bytes = 0;
-  constructor(
-    readonly band: MeterBand,
-    /** Bucket capacity: bits for kbps, packets for pktps (scaled ×1000 for ms refill). */
-    readonly capacity: number,
-  ) {
-    this.tokens = capacity;
-  }
-}
-
-export interface MeterVerdict {
-  /** 'pass', 'drop' or a dscp_remark's prec_level. */
-  action: 'pass' | 'drop' | 'remark';
-  precLevel: number;
-}
-
 export class OfMeter {
-  bands: BandState[] = [];
-  packetInCount = 0;
-  byteInCount = 0;
-  lastMs: number;
   constructor(
     readonly meterId: number,
     public flags: number,
-    bands: MeterBand[],
-    readonly createdMs: number,
-  ) {
-    this.lastMs = createdMs;
-    this.configure(flags, bands);
-  }
+    public bands: MeterBand[],
+    public createdMs: number,
+  ) {}
 
   configure(flags: number, bands: MeterBand[]): void {
     this.flags = flags;
-    const burst = (flags & OFPMF.BURST) !== 0;
-    this.bands = bands.map((b) => {
-      const size = burst && b.burstSize > 0 ? b.burstSize : b.rate;
-      // kbps: rate kbit/s = rate bits/ms, burst in kbits; pktps: rate packets/s, burst in packets (×1000 to refill per ms).
-      return new BandState(b, (flags & OFPMF.KBPS) !== 0 ? size * 1000 : size * 1000);
-    });
+    this.bands = bands;
   }
+}
 
-  /** Meter one packet of `bytes` at `nowMs`. */
-  apply(bytes: number, nowMs: number): MeterVerdict {
-    const dt = Math.max(0, nowMs - this.lastMs);
-    this.lastMs = nowMs;
-    this.packetInCount++;
-    this.byteInCount += bytes;
-    const kbps = (this.flags & OFPMF.KBPS) !== 0;
-    const cost = kbps ? bytes * 8 : 1000;
-    let exceeded: BandState | null = null;
-    for (const s of this.bands) {
-      s.tokens = Math.min(s.capacity, s.tokens + s.band.rate * dt);
-      if (s.tokens >= cost) s.tokens -= cost;
-      else if (exceeded === null || s.band.rate > exceeded.band.rate) exceeded = s;
-    }
-    if (exceeded === null) return { action: 'pass', precLevel: 0 };
-    exceeded.packets++;
-    exceeded.bytes += bytes;
-    if (exceeded.band.type === OFPMBT.DROP) return { action: 'drop', precLevel: 0 };
-    if (exceeded.band.type === OFPMBT.DSCP_REMARK) return { action: 'remark', precLevel: exceeded.band.precLevel };
-    return { action: 'pass', precLevel: 0 };
-  }
+/**
+ * The datapath form of a meter: kbps or pktps; the burst_size only when the
+ * BURST flag is set (0 = the datapath's default of one second at the rate).
+ */
+export function dpMeterConfig(m: OfMeter): DpMeterConfig {
+  const burst = (m.flags & OFPMF.BURST) !== 0;
+  return {
+    unit: (m.flags & OFPMF.KBPS) !== 0 ? 'kbps' : 'pktps',
+    bands: m.bands.map((b) => ({
+      type: b.type === OFPMBT.DROP ? ('drop' as const) : ('dscp_remark' as const),
+      rate: b.rate,
+      burst: burst ? b.burstSize : 0,
+      precLevel: b.type === OFPMBT.DSCP_REMARK ? b.precLevel : 0,
+    })),
+  };
 }
 
 function mErr(code: number, message: string): OfpError {

@@ -26,7 +26,7 @@ import { W_ETH_TYPE, W_IN_PORT, W_NW_PROTO_TOS_TTL_FRAG, W_TP_PORTS } from '../d
 import { dpMaskOf, fieldPieces, type OfMatch, packetInMatch, newOfFlow, W_OF_IN_PORT, setMetadata, ofMatchFromOxm, OF_WORDS, W_OF_METADATA_HI, W_OF_METADATA_LO } from './classifier/of-match.js';
 import type { OfRule } from './classifier/rule.js';
 import { GroupTable, MAX_GROUPS } from './group-table.js';
-import { MAX_BANDS, MAX_METERS, MeterTable, type OfMeter } from './meter-table.js';
+import { MAX_BANDS, MAX_METERS, MeterTable, dpMeterConfig, type OfMeter } from './meter-table.js';
 import { MacLearning } from './normal/mac-learning.js';
 import type { PortVlanConfig } from './normal/port-vlan.js';
 import type { ConnectionSet, OfConn, OfprotoHandler } from './ofconn.js';
@@ -50,6 +50,7 @@ import {
   OFPM,
   OFPMBT,
   OFPMF,
+  OFPMC,
   OFPMMFC,
   OFPMP,
   OFPP,
@@ -487,7 +488,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       mask[0] = 0xffffffff;
       return { actions: [], mask };
     }
-    const res = xlate(this.env, key, { ofInPort: p.ofPort, packetBytes: frame.length, applyMeters: true, learn: true, packet: frame });
+    const res = xlate(this.env, key, { ofInPort: p.ofPort, packetBytes: frame.length, learn: true, packet: frame });
     if (res.macChanged) this.revalidate(false);
     const dp = this.datapath;
     const installable = !res.slow && dp.cache.count < dp.cache.classifier.flowLimit;
@@ -772,6 +773,9 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
   private handleMeterMod(m: MeterModMsg): void {
     this.pullStats();
     const res = this.meters.meterMod(m, this.clock());
+    for (const id of res.deleted) this.datapath.meterDel(id);
+    const changed = m.command === OFPMC.DELETE ? undefined : this.meters.get(m.meterId);
+    if (changed !== undefined) this.datapath.meterSet(changed.meterId, dpMeterConfig(changed));
     if (res.deleted.length > 0) {
       const gone = new Set(res.deleted);
       for (const r of [...this.tables.allRules()]) {
@@ -817,7 +821,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     const dpIn = this.portsByOf.get(ofIn)?.dpPort ?? 0;
     const key = this.scratchKey;
     extractFlow(m.data, 0, m.data.length, dpIn, key, this.scratchLayout);
-    const res = xlate(this.env, key, { ofInPort: ofIn, packetBytes: m.data.length, applyMeters: true, learn: false, actions: m.actions, packet: m.data });
+    const res = xlate(this.env, key, { ofInPort: ofIn, packetBytes: m.data.length, learn: false, actions: m.actions, packet: m.data });
     this.credit(res, 1, m.data.length);
     if (res.actions.length > 0) this.datapath.execute(m.data, dpIn, res.actions);
   }
@@ -932,21 +936,22 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
           mpType: OFPMP.METER,
           meters: ms.map((m) => {
             const d = this.duration(m.createdMs);
+            const dm = this.datapath.meterGet(m.meterId);
             return {
               meterId: m.meterId,
               flowCount: [...this.tables.allRules()].filter((r) => r.instructions.some((i) => i.type === OFPIT.METER && i.meterId === m.meterId)).length,
-              packetInCount: big(m.packetInCount),
-              byteInCount: big(m.byteInCount),
+              packetInCount: big(dm?.packets ?? 0),
+              byteInCount: big(dm?.bytes ?? 0),
               durationSec: d.sec,
               durationNsec: d.nsec,
-              bandStats: m.bands.map((s) => ({ packetBandCount: big(s.packets), byteBandCount: big(s.bytes) })),
+              bandStats: m.bands.map((_, i) => ({ packetBandCount: big(dm?.bandPackets[i] ?? 0), byteBandCount: big(dm?.bandBytes[i] ?? 0) })),
             };
           }),
         });
       }
       case OFPMP.METER_CONFIG: {
         const ms = this.metersFor(b.meterId);
-        return this.reply(conn, req, { mpType: OFPMP.METER_CONFIG, meters: ms.map((m) => ({ flags: m.flags, meterId: m.meterId, bands: m.bands.map((s) => s.band) })) });
+        return this.reply(conn, req, { mpType: OFPMP.METER_CONFIG, meters: ms.map((m) => ({ flags: m.flags, meterId: m.meterId, bands: m.bands })) });
       }
       case OFPMP.METER_FEATURES:
         return this.reply(conn, req, {
@@ -1090,7 +1095,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     const tr = new XlateTrace();
     tr.bridge(this.name);
     this.traceEnv ??= { ...this.env, packetInCookie: () => TRACE_PACKET_IN_COOKIE };
-    const res = xlate(this.traceEnv, key, { ofInPort, packetBytes: bytes, applyMeters: false, learn: o.learn === true, trace: tr });
+    const res = xlate(this.traceEnv, key, { ofInPort, packetBytes: bytes, learn: o.learn === true, trace: tr });
     if (res.macChanged) this.revalidate();
     const final = res.flow;
     let unchanged = true;
@@ -1107,7 +1112,6 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       `Megaflow: ${formatTraceMatch(flow, mask, true)}`,
       `Datapath actions: ${res.actions.length === 0 ? 'drop' : formatActions(res.actions as DpAction[])}`,
     ];
-    if (res.slow) lines.push('', 'This flow is handled by the userspace slow path because it:', '  - Uses a meter.');
     return lines.join('\n') + '\n';
   }
 

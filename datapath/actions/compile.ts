@@ -54,7 +54,8 @@ export const OP_SAMPLE = 8;
 export const OP_CLONE = 9;
 /** [op, maxLen] */
 export const OP_TRUNC = 10;
-// 11 is left for the meter action of the conf-gm branch.
+/** [op, meterId] */
+export const OP_METER = 11;
 /** [op, itag] */
 export const OP_PUSH_PBB = 12;
 /** [op] */
@@ -267,6 +268,10 @@ function emitList(
         if (!isU32(a.maxLen) || a.maxLen < 14)
           throw new ActionError('DP_ACTION_BAD_ARGUMENT', `truncate: max_len ${String(a.maxLen)} is below 14 bytes`, path);
         out.push(OP_TRUNC, a.maxLen);
+        break;
+      case 'meter':
+        if (!isU32(a.id)) throw new ActionError('DP_ACTION_BAD_ARGUMENT', `meter: id ${String(a.id)} is not a u32`, path);
+        out.push(OP_METER, a.id);
         break;
       case 'sample':
       case 'clone':

@@ -89,6 +89,7 @@ import {
   OP_SET_TCP,
   OP_SET_UDP,
   OP_TRUNC,
+  OP_METER,
   OP_USERSPACE,
   type ActionProgram,
 } from './compile.js';
@@ -107,6 +108,10 @@ export class ActionStats {
   ttlExpired = 0;
   /** sample branches taken. */
   sampled = 0;
+  /** Packets dropped by a meter's drop band. */
+  meterDropped = 0;
+  /** Packets whose DSCP a meter's dscp_remark band rewrote. */
+  meterRemarked = 0;
 }
 
 export interface ActionContext {
@@ -119,6 +124,11 @@ export interface ActionContext {
    * Returning them as a signed int32 (e.g. from Math.imul) keeps V8 from boxing.
    */
   random(): number;
+  /**
+   * meter(id) action: meter one packet of `bytes`; returns 0 (pass), -1 (drop)
+   * or 1..3 (raise the DSCP drop precedence by that much). Absent: every packet passes.
+   */
+  meter?(id: number, bytes: number): number;
   readonly stats: ActionStats;
 }
 
@@ -228,6 +238,16 @@ function run(
       case OP_TRUNC: {
         const m = code[pc + 1];
         fs[o + F_TRUNC] = m > 0x7fffffff ? 0x7fffffff : m;
+        pc += 2;
+        break;
+      }
+      case OP_METER: {
+        const v = ctx.meter === undefined ? 0 : ctx.meter(code[pc + 1], fs[o + F_LEN]);
+        if (v < 0) {
+          ctx.stats.meterDropped++;
+          return false;
+        }
+        if (v > 0) remarkDscp(buf, o, key, layout, v, ctx.stats);
         pc += 2;
         break;
       }
@@ -792,6 +812,38 @@ function setL4Proto(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array
   if (ck >= 0) fixCsum16(buf, ck, oldProto, newProto);
   else if (ck <= -2) fixUdpCsum16(buf, -2 - ck, oldProto, newProto);
   reextract(buf, o, key, layout);
+}
+
+/**
+ * A dscp_remark meter band: raise the drop precedence of an AF-style DSCP
+ * (its bits 1-2) by `prec` levels, saturating at 3 (RFC 2597; AF21 → AF22 for
+ * prec 1), as OpenFlow 1.3.5 7.3.4.5 describes. IPv4 (header checksum fixed)
+ * and IPv6 traffic class; other frames are left alone. The ECN bits stay.
+ */
+function remarkDscp(buf: Buffer, o: number, key: Uint32Array, layout: Int32Array, prec: number, stats: ActionStats): void {
+  const l3 = layout[L_L3];
+  const len = fs[o + F_LEN];
+  const et = key[W_ETH_TYPE];
+  if (l3 < 0) return;
+  const p = fs[o + F_OFF] + l3;
+  let tos: number;
+  if (et === ETH_TYPE_IPV4 && l3 + 20 <= len) tos = buf[p + 1];
+  else if (et === ETH_TYPE_IPV6 && l3 + 40 <= len) tos = ((buf[p] & 0x0f) << 4) | (buf[p + 1] >>> 4);
+  else return;
+  const dscp = tos >>> 2;
+  let dp = ((dscp >>> 1) & 3) + prec;
+  if (dp > 3) dp = 3;
+  const newTos = (((dscp & ~6) | (dp << 1)) << 2) | (tos & 3);
+  if (newTos === tos) return;
+  stats.meterRemarked++;
+  if (et === ETH_TYPE_IPV4) {
+    buf[p + 1] = newTos;
+    fixCsum16(buf, p + 10, (buf[p] << 8) | tos, (buf[p] << 8) | newTos);
+  } else {
+    buf[p] = (buf[p] & 0xf0) | (newTos >>> 4);
+    buf[p + 1] = (buf[p + 1] & 0x0f) | ((newTos & 0x0f) << 4);
+  }
+  key[W_NW_PROTO_TOS_TTL_FRAG] = (key[W_NW_PROTO_TOS_TTL_FRAG] & ~MASK_NW_TOS) | (newTos << 16);
 }
 
 /**

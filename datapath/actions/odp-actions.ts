@@ -1,7 +1,7 @@
 // Datapath actions in Open vSwitch's text form (format_odp_actions() /
 // parse_odp_actions() of lib/odp-util.c, as `dpctl/dump-flows` shows them):
 // `1,2`, `drop`, `set(ipv4(src=..,ttl=..))`, `push_vlan(vid=10,pcp=0)`,
-// `sample(sample=50.0%,actions(..))`, `clone(..)`, `trunc(100)`,
+// `sample(sample=50.0%,actions(..))`, `clone(..)`, `trunc(100)`, `meter(0)`,
 // `dec_ttl(le_1(..))`, `userspace(pid=0,userdata(..))`. Not for the hot path.
 
 import {
@@ -90,6 +90,8 @@ function formatAction(a: DpAction): string {
       return `clone(${formatActions(a.actions)})`;
     case 'truncate':
       return `trunc(${a.maxLen})`;
+    case 'meter':
+      return `meter(${a.id})`;
   }
 }
 
@@ -205,7 +207,7 @@ function parseList(c: OdpCursor, top: boolean): DpAction[] {
   }
 }
 
-const KNOWN_ACTIONS = new Set(['set', 'push_vlan', 'push_mpls', 'pop_mpls', 'push_pbb', 'set_eth_type', 'trunc', 'clone', 'dec_ttl', 'sample', 'userspace']);
+const KNOWN_ACTIONS = new Set(['set', 'push_vlan', 'push_mpls', 'pop_mpls', 'push_pbb', 'set_eth_type', 'trunc', 'clone', 'dec_ttl', 'sample', 'userspace', 'meter']);
 
 function parseAction(c: OdpCursor): DpAction {
   const at = c.pos;
@@ -251,6 +253,12 @@ function parseAction(c: OdpCursor): DpAction {
       const maxLen = parseNum(c.value(), pos, 0xffffffff, 'trunc');
       c.expect(')');
       return { type: 'truncate', maxLen };
+    }
+    case 'meter': {
+      const pos = c.pos;
+      const id = parseNum(c.value(), pos, 0xffffffff, 'meter');
+      c.expect(')');
+      return { type: 'meter', id };
     }
     case 'clone': {
       const actions = parseList(c, false);

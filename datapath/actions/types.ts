@@ -137,6 +137,17 @@ export interface DpTruncate {
   readonly maxLen: number;
 }
 
+/**
+ * OVS_ACTION_ATTR_METER: run the packet through datapath meter `id`; it
+ * continues, is dropped (drop band), or has its DSCP drop precedence raised
+ * (dscp_remark band). A meter that does not exist lets the packet pass, as in
+ * OVS's userspace datapath.
+ */
+export interface DpMeterAction {
+  readonly type: 'meter';
+  readonly id: number;
+}
+
 export type DpAction =
   | DpOutput
   | DpSet
@@ -153,7 +164,8 @@ export type DpAction =
   | DpSample
   | DpUserspace
   | DpClone
-  | DpTruncate;
+  | DpTruncate
+  | DpMeterAction;
 
 /** A probability in percent (0..100) as OVS's u32 fraction (100% = 0xffffffff). */
 export function probabilityFromPercent(percent: number): number {

@@ -24,6 +24,9 @@ import { OF_WORDS, W_OF_IN_PORT, fieldPieces, metadataOf, setFieldWords, setMeta
 import type { RuleTables } from '../classifier/rule-tables.js';
 import type { OfRule } from '../classifier/rule.js';
 
+/** Words every select-group hash reads (Ethernet type and addresses). */
+const L2_HASH_WORDS = [K.W_ETH_TYPE, K.W_ETH_SRC_HI, K.W_ETH_SRC_LO, K.W_ETH_DST_HI, K.W_ETH_DST_LO] as const;
+
 /** A switch port as translation sees it. */
 export interface XlatePort {
   readonly ofPort: number;
@@ -69,8 +72,6 @@ export interface XlateOptions {
   ofInPort: number;
   /** Frame length, for meters. */
   packetBytes: number;
-  /** Run meters (consume tokens); false for trace. */
-  applyMeters?: boolean;
   /** Learn MACs in NORMAL (false for trace). */
   learn?: boolean;
   /** ofproto/trace: report each step here (absent on the upcall path). */
@@ -101,7 +102,7 @@ export interface XlateResult {
   actions: DpAction[];
   /** OF-flow wildcard mask (OF_WORDS); datapath mask via dpMaskOf(). */
   wc: Uint32Array;
-  /** True when the result must not be cached as a megaflow (meters). */
+  /** True when the result depends on packet bytes a megaflow cannot match (MPLS payload, PBB customer frame): not cached. */
   slow: boolean;
   rules: OfRule[];
   groups: GroupHit[];
@@ -285,32 +286,21 @@ class Ctx {
     if (traceParent !== undefined) this.tr!.restore(traceParent);
   }
 
+  /**
+   * Meter instruction: the datapath's meter(id) action, so metered megaflows
+   * are cached and enforce the rate without upcalls (the datapath meter drops
+   * or remarks the packet; see datapath/meter.ts). Only the actions that
+   * follow it are affected: outputs of earlier tables already happened.
+   */
   meter(meterId: number): void {
-    const m = this.env.meters.get(meterId);
     this.res.meters.push(meterId);
-    this.res.slow = true;
-    if (m === undefined) {
+    if (this.env.meters.get(meterId) === undefined) {
       if (this.tr !== null) this.tr.warn(`meter:${meterId}: no such meter, dropping`);
       this.stopped = true;
       return;
     }
-    if (this.opts.applyMeters === false) {
-      if (this.tr !== null) this.tr.detail(`meter:${meterId} not applied in a trace (metered flows stay in the slow path)`);
-      return;
-    }
-    const v = m.apply(this.opts.packetBytes, this.env.nowMs());
-    if (this.tr !== null) this.tr.detail(`meter:${meterId}: ${v.action}`);
-    if (v.action === 'drop') {
-      // Outputs made by earlier tables' apply_actions already happened; only what follows is dropped.
-      this.stopped = true;
-    } else if (v.action === 'remark' && this.isIp()) {
-      const w = this.flow[K.W_NW_PROTO_TOS_TTL_FRAG]!;
-      const dscp = (w >>> 18) & 0x3f;
-      const dp = Math.min(3, ((dscp >> 1) & 3) + v.precLevel);
-      const nd = (dscp & ~6) | (dp << 1);
-      this.unwild(K.W_NW_PROTO_TOS_TTL_FRAG, 0x00fc0000);
-      this.flow[K.W_NW_PROTO_TOS_TTL_FRAG] = ((w & ~0x00fc0000) | (nd << 18)) >>> 0;
-    }
+    if (this.tr !== null) this.tr.detail(`meter:${meterId}: the datapath meter applies (not run by a trace)`);
+    this.emit({ type: 'meter', id: meterId });
   }
 
   // --- actions ------------------------------------------------------------------
@@ -791,21 +781,41 @@ class Ctx {
 
   readonly portLive = (port: number): boolean => this.env.portByOf(port)?.live === true;
 
-  /** Select-group hash, unwildcarding what it reads. */
+  /**
+   * Select-group hash, unwildcarding what it reads: the Ethernet addresses
+   * and type always, then the IPv4/IPv6 addresses, protocol and L4 ports, or
+   * the ARP sender/target IPs. Like OVS's default selection (a hash of L2-L4
+   * fields), so traffic that varies only its MACs, only its IPs or only its
+   * ports spreads over the buckets. Every hashed field is in the megaflow's
+   * mask, so each datapath flow carries one bucket choice that is right for
+   * every packet it matches.
+   */
   hash5(): number {
-    // IP: the 5-tuple. Anything else (ARP, MPLS, L2 protocols): the Ethernet addresses, so such traffic spreads too.
-    const words = this.isIp()
-      ? [K.W_ETH_TYPE, K.W_NW_SRC, K.W_NW_SRC + 1, K.W_NW_SRC + 2, K.W_NW_SRC + 3, K.W_NW_DST, K.W_NW_DST + 1, K.W_NW_DST + 2, K.W_NW_DST + 3, K.W_TP_PORTS]
-      : [K.W_ETH_TYPE, K.W_ETH_SRC_HI, K.W_ETH_SRC_LO, K.W_ETH_DST_HI, K.W_ETH_DST_LO];
     let h = 0x9747b28c;
-    for (const w of words) {
-      this.unwild(w);
-      h = Math.imul(h ^ this.flow[w]!, 0x5bd1e995) >>> 0;
-      h = (h ^ (h >>> 13)) >>> 0;
+    const words = L2_HASH_WORDS;
+    for (let i = 0; i < words.length; i++) h = this.hashWord(h, words[i]!);
+    const et = this.ethType();
+    if (et === K.ETH_TYPE_IPV4 || et === K.ETH_TYPE_ARP) {
+      h = this.hashWord(h, K.W_NW_SRC);
+      h = this.hashWord(h, K.W_NW_DST);
+    } else if (et === K.ETH_TYPE_IPV6) {
+      for (let i = 0; i < 4; i++) h = this.hashWord(this.hashWord(h, K.W_NW_SRC + i), K.W_NW_DST + i);
     }
-    this.unwild(K.W_NW_PROTO_TOS_TTL_FRAG, K.MASK_NW_PROTO);
-    h = Math.imul(h ^ (this.flow[K.W_NW_PROTO_TOS_TTL_FRAG]! >>> 24), 0x5bd1e995) >>> 0;
-    return (h ^ (h >>> 15)) >>> 0;
+    if (et === K.ETH_TYPE_IPV4 || et === K.ETH_TYPE_IPV6) {
+      this.unwild(K.W_NW_PROTO_TOS_TTL_FRAG, K.MASK_NW_PROTO);
+      const proto = this.flow[K.W_NW_PROTO_TOS_TTL_FRAG]! >>> 24;
+      h = Math.imul(h ^ proto, 0x5bd1e995) >>> 0;
+      if (proto === K.IPPROTO_TCP || proto === K.IPPROTO_UDP || proto === K.IPPROTO_SCTP) h = this.hashWord(h, K.W_TP_PORTS);
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+
+  private hashWord(h: number, w: number): number {
+    this.unwild(w);
+    h = Math.imul(h ^ this.flow[w]!, 0x5bd1e995) >>> 0;
+    return (h ^ (h >>> 13)) >>> 0;
   }
 
   /** Run one bucket on a copy of the packet (a datapath clone() unless it only outputs). */

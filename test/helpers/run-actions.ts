@@ -23,7 +23,7 @@ export interface RunResult {
   stats: ActionStats;
 }
 
-export function runActions(frame: number[] | Uint8Array, actions: DpAction[], randoms: number[] = [], headroom = true): RunResult {
+export function runActions(frame: number[] | Uint8Array, actions: DpAction[], randoms: number[] = [], headroom = true, extra: Pick<ActionContext, 'meter'> = {}): RunResult {
   const batch = new PacketBatch(2);
   batch.push(Uint8Array.from(frame));
   if (!headroom) {
@@ -47,6 +47,7 @@ export function runActions(frame: number[] | Uint8Array, actions: DpAction[], ra
     },
     random: () => (r < randoms.length ? randoms[r++] : 0),
     stats: new ActionStats(),
+    ...extra,
   };
   const ok = executeActions(batch, 0, key, layout, compileActions(actions), ctx);
   return { ok, frame: Buffer.from(batch.frame(0)), key, layout, before, outputs, upcalls, stats: ctx.stats };

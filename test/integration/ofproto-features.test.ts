@@ -121,7 +121,7 @@ describe('ofproto: groups over guests', () => {
 });
 
 describe('ofproto: meters', () => {
-  it('a drop band limits a UDP flood to about rate × time + burst', async () => {
+  it('a drop band limits a UDP flood to about rate × time + burst, in the datapath (one megaflow, no upcall per packet)', async () => {
     const [a, b] = [guest(1), guest(2)];
     const br = await bridge('br-meter', [a, b]);
     br.send(normal);
@@ -145,6 +145,10 @@ describe('ofproto: meters', () => {
     expect(Number(ms.packetInCount)).toBe(400);
     expect(ms.flowCount).toBe(1);
     expect(Number(ms.bandStats[0]!.packetBandCount)).toBe(400 - got);
+    const flows = br.dp.dumpFlowsText().filter((l) => l.includes('meter(1)'));
+    expect(flows).toHaveLength(1);
+    expect(flows[0]).toMatch(/packets:(\d+).*actions:meter\(1\),2$/);
+    expect(Number(/packets:(\d+)/.exec(flows[0]!)![1])).toBeGreaterThan(390); // the first packet or so took the upcall
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GroupTable } from '../../../ofproto/group-table.js';
-import { MeterTable } from '../../../ofproto/meter-table.js';
+import { MeterTable, dpMeterConfig } from '../../../ofproto/meter-table.js';
 import { OFPAT, OFPG, OFPGC, OFPGT, OFPM, OFPMBT, OFPMC, OFPMF, OFPP } from '../../../ofproto/openflow/constants.js';
 import type { Bucket, GroupModMsg } from '../../../ofproto/openflow/group-mod.js';
 import type { MeterModMsg } from '../../../ofproto/openflow/meter-mod.js';
@@ -54,9 +54,8 @@ describe('MeterTable', () => {
     expect(t.meterMod(mm(OFPMC.DELETE, 1, 0, []), 0).deleted).toEqual([1]);
   });
 
-  it('kbps token bucket: burst then the rate; the highest exceeded band applies', () => {
+  it('dpMeterConfig: the datapath form of a meter (unit, bands, burst only with the BURST flag)', () => {
     const t = new MeterTable();
-    // 800 kbit/s = 100 bytes/ms; burst 8 kbit = 1000 bytes. Remark above 400 kbit/s, drop above 800.
     t.meterMod(
       mm(OFPMC.ADD, 1, OFPMF.KBPS | OFPMF.BURST, [
         { type: OFPMBT.DSCP_REMARK, rate: 400, burstSize: 4, precLevel: 1 },
@@ -64,13 +63,14 @@ describe('MeterTable', () => {
       ]),
       0,
     );
-    const m = t.get(1)!;
-    const verdicts = [];
-    for (let i = 0; i < 12; i++) verdicts.push(m.apply(100, 0).action);
-    expect(verdicts.slice(0, 5)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
-    expect(verdicts.slice(5, 10)).toEqual(['remark', 'remark', 'remark', 'remark', 'remark']);
-    expect(verdicts.slice(10)).toEqual(['drop', 'drop']);
-    expect(m.apply(100, 10).action).toBe('pass'); // 10 ms refills 1000 bytes of the drop band and 500 of the remark band
-    expect(m.bands[1]!.packets).toBe(2);
+    expect(dpMeterConfig(t.get(1)!)).toEqual({
+      unit: 'kbps',
+      bands: [
+        { type: 'dscp_remark', rate: 400, burst: 4, precLevel: 1 },
+        { type: 'drop', rate: 800, burst: 8, precLevel: 0 },
+      ],
+    });
+    t.meterMod(mm(OFPMC.MODIFY, 1, OFPMF.PKTPS, [{ type: OFPMBT.DROP, rate: 10, burstSize: 99 }]), 0);
+    expect(dpMeterConfig(t.get(1)!)).toEqual({ unit: 'pktps', bands: [{ type: 'drop', rate: 10, burst: 0, precLevel: 0 }] });
   });
 });

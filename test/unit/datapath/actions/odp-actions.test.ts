@@ -26,6 +26,7 @@ const OVS_PRINTED = [
   'sample(sample=12.3%,actions(userspace(pid=1,userdata(0102030405060708))))',
   'set(ipv6(src=::1,dst=::2,label=0,proto=6,tclass=0,hlimit=1,frag=no))',
   'set(icmpv6(type=1,code=2))',
+  'meter(0),clone(meter(4294967295),2),1',
   'set(ipv4(src=1.2.3.4,dst=5.6.7.8,proto=6,tos=0,ttl=64,frag=no))',
   'set(ipv4(tos=0x4/0xfc))',
   'set(eth(src=02:00:00:00:00:01/ff:ff:ff:00:00:00))',
