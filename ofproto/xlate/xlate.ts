@@ -72,6 +72,8 @@ export interface XlateOptions {
   applyMeters?: boolean;
   /** Learn MACs in NORMAL (false for trace). */
   learn?: boolean;
+  /** Count table lookups/matches (OFPST_TABLE); false for trace and megaflow revalidation. */
+  countLookups?: boolean;
   /** ofproto/trace: report each step here (absent on the upcall path). */
   trace?: XlateTrace | null;
   /** PACKET_OUT: run these actions instead of the pipeline. */
@@ -97,6 +99,8 @@ export interface XlateResult {
   /** True when the result must not be cached as a megaflow (meters). */
   slow: boolean;
   rules: OfRule[];
+  /** OpenFlow tables looked up, in order (the revalidator re-checks a megaflow when one of them changes). */
+  tables: number[];
   groups: GroupHit[];
   meters: number[];
   learned: MacLearned[];
@@ -158,7 +162,7 @@ class Ctx {
     }
     this.flow[W_OF_IN_PORT] = opts.ofInPort;
     this.tr = opts.trace ?? null;
-    this.res = { actions: this.out, wc: this.wc, slow: false, rules: [], groups: [], meters: [], learned: [], macChanged: false, flow: this.flow };
+    this.res = { actions: this.out, wc: this.wc, slow: false, rules: [], tables: [], groups: [], meters: [], learned: [], macChanged: false, flow: this.flow };
   }
 
   /** The trace sink: call sites test it for null first, so the upcall path builds no text. */
@@ -198,7 +202,8 @@ class Ctx {
     }
     const table = this.env.tables.tables[tableId]!;
     this.tableId = tableId;
-    const rule = table.lookup(this.flow, this.wc, this.tr === null);
+    this.res.tables.push(tableId);
+    const rule = table.lookup(this.flow, this.wc, this.tr === null && this.opts.countLookups !== false);
     const tr = this.tr;
     if (rule === null) {
       if (tableId === 0 && this.env.failOpen()) {
