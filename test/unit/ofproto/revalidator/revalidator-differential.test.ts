@@ -136,15 +136,27 @@ interface Side {
   ports: WirePort[];
 }
 
-async function side(name: string): Promise<Side> {
-  const dp = new Datapath({ name });
+async function side(name: string, o: { revalidateBurst?: number; clock?: () => number } = {}): Promise<Side> {
+  const clock = o.clock ?? (() => 1_000_000);
+  const dp = new Datapath({ name, clock });
   const conns = new FakeConnSet();
   conns.controller = true;
   const conn = new FakeConn();
   conn.missSendLen = 0xffff;
   conns.conns.push(conn);
-  const now = 1_000_000;
-  const of = new Ofproto({ name, datapath: dp, datapathId: 1n, connections: conns, failMode: 'secure', runIntervalMs: 0, clock: () => now, packetInRatePps: 1e9, packetInBurst: 1e9 });
+  const of = new Ofproto({
+    name,
+    datapath: dp,
+    datapathId: 1n,
+    connections: conns,
+    failMode: 'secure',
+    runIntervalMs: 0,
+    clock,
+    packetInRatePps: 1e9,
+    packetInBurst: 1e9,
+    revalidateBurst: o.revalidateBurst,
+    revalidateRatePerSec: o.revalidateBurst === undefined ? undefined : 0,
+  });
   const ports = [1, 2, 3].map((n) => new WirePort(`${name}-w${n}`, n));
   for (const p of ports) of.addPort(await dp.addPort(p));
   await dp.start();
@@ -215,5 +227,74 @@ describe('revalidator differential: kept megaflows behave like fresh translation
     expect(kept).toBeGreaterThan(100);
     expect(modified).toBeGreaterThan(50);
     expect(deleted).toBeGreaterThan(20);
+  });
+});
+
+describe('revalidator: coalescing, budget, idle expiry', () => {
+  const to = (port: number, dst: number): OfpMessage =>
+    flowMod({ priority: 10, match: [oxm(X.ETH_TYPE, 0x800), oxm(X.IPV4_DST, 0x0a000000 | dst)], instructions: [apply(output(port))] });
+  const frameTo = (dst: number): Buffer =>
+    buildEthernet({
+      dst: '02:00:00:00:00:02',
+      src: '02:00:00:00:00:01',
+      type: 0x800,
+      payload: buildIpv4({ src: Uint8Array.of(10, 0, 0, 9), dst: Uint8Array.of(10, 0, 0, dst), protocol: 17, payload: buildUdp({ srcPort: 1, dstPort: 2 }, { src: Uint8Array.of(10, 0, 0, 9), dst: Uint8Array.of(10, 0, 0, dst) }) }),
+    });
+
+  it('many changes, one pass; untouched tables are not re-translated; stats go to the rule that was hit', async () => {
+    const s = await side('rvc');
+    for (let d = 0; d < 4; d++) s.of.handleMessage(s.conn, to(2, d));
+    for (let d = 0; d < 4; d++) observe(s, 0, frameTo(d));
+    expect(s.dp.stats.flows).toBe(4);
+    const passes = s.of.counters.revalidations;
+    // 50 FLOW_MODs in table 0 (one of them redirects 10.0.0.3 to port 3), then one frame.
+    for (let i = 0; i < 49; i++) s.of.handleMessage(s.conn, flowMod({ priority: 1, match: [oxm(X.ETH_TYPE, 0x86dd)], cookie: BigInt(i) }));
+    s.of.handleMessage(s.conn, to(3, 3));
+    expect(s.of.revalidationPending).toBe(true);
+    expect(observe(s, 0, frameTo(3))).toContain('[[],[],["02'); // out port 3 at once
+    expect(s.of.counters.revalidations).toBe(passes + 1);
+    expect(s.of.counters.megaflowsRevalidated).toBe(4);
+    expect(s.of.counters.megaflowsModified).toBe(1);
+    expect(s.dp.stats.flows).toBe(4); // kept, one changed in place
+    // A change in table 1, which no megaflow looked up: nothing re-translated.
+    s.of.handleMessage(s.conn, flowMod({ tableId: 1, priority: 1, match: [], instructions: [apply(output(1))] }));
+    s.of.revalidatePending();
+    expect(s.of.counters.megaflowsRevalidated).toBe(4);
+    // The frame before the change counted for the old rule (replaced: its counters carried over), the one after for the new.
+    s.of.pullStats();
+    const r3 = [...s.of.tables.allRules(0)].find((r) => r.priority === 10 && JSON.stringify(r.instructions).includes('"port":3'))!;
+    expect(r3.packetCount).toBe(2);
+    s.of.stop();
+    await s.dp.stop();
+  });
+
+  it('over the work budget: flushes instead, still correct', async () => {
+    const s = await side('rvb', { revalidateBurst: 2 });
+    for (let d = 0; d < 4; d++) s.of.handleMessage(s.conn, to(2, d));
+    for (let d = 0; d < 4; d++) observe(s, 0, frameTo(d));
+    s.of.handleMessage(s.conn, to(3, 1));
+    expect(observe(s, 0, frameTo(1))).toContain('[[],[],["02');
+    expect(s.of.counters.megaflowFlushes).toBe(1);
+    expect(s.of.counters.megaflowsRevalidated).toBe(0);
+    s.of.stop();
+    await s.dp.stop();
+  });
+
+  it('run() deletes megaflows idle for maxIdleMs (10 s)', async () => {
+    let now = 5_000_000;
+    const s = await side('rvi', { clock: () => now });
+    for (let d = 0; d < 2; d++) s.of.handleMessage(s.conn, to(2, d));
+    observe(s, 0, frameTo(0));
+    observe(s, 0, frameTo(1));
+    now += 6_000;
+    observe(s, 0, frameTo(1));
+    now += 5_000;
+    s.of.run();
+    expect(s.dp.stats.flows).toBe(1); // 10.0.0.0's flow idle 11 s, 10.0.0.1's 5 s
+    expect(s.of.counters.megaflowsExpired).toBe(1);
+    s.of.pullStats();
+    expect([...s.of.tables.allRules()].map((r) => r.packetCount).sort()).toEqual([1, 2]);
+    s.of.stop();
+    await s.dp.stop();
   });
 });
