@@ -292,6 +292,8 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
   private readonly revalBurst: number;
   private readonly maxIdleMs: number;
   private readonly revalidateSoon = (): void => this.sync();
+  private readonly pullStatsFn = (): void => this.pullStats();
+  private readonly validateFn = (ins: Instruction[], tableId: number, match: OfMatch): void => this.validateInstructions(ins, tableId, match);
   private readonly scratchLayout = newLayout();
 
   constructor(o: OfprotoOptions) {
@@ -896,8 +898,8 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
 
   private handleFlowMod(fm: FlowModMsg): void {
     this.counters.flowMods++;
-    this.pullStats();
-    const res = this.tables.flowMod(fm, this.clock(), (ins, tableId, match) => this.validateInstructions(ins, tableId, match));
+    // Megaflow hits are credited (pullStats) only when a rule's counters are about to be copied, reset or reported.
+    const res = this.tables.flowMod(fm, this.clock(), this.validateFn, this.pullStatsFn);
     for (const e of res.removed) this.flowRemoved(e);
     if (res.added.length + res.modified.length + res.removed.length > 0) {
       const touched = new Set<number>();
