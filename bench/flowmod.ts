@@ -9,8 +9,14 @@
 // installing them all. Process start of ovs-ofctl (and for OVS, of
 // `ip netns exec`) is included in both. Needs root for the namespace; the
 // OVS case is skipped (with a note) when it cannot run.
+//
+// Wall time depends on how busy the machine is (each flow is a FLOW_MOD +
+// BARRIER round trip, so both processes must be scheduled 100,000 times), so
+// the cases run interleaved `--repeat` times (default 3) and the medians are
+// reported, and beside them the CPU time each switch process spent: this
+// process's for tsvs, ovs-vswitchd's (all its threads, from /proc) for OVS.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { OpenFlowBridge } from '../ofproto/bridge.js';
@@ -18,9 +24,15 @@ import { OpenFlowBridge } from '../ofproto/bridge.js';
 interface Row {
   bench: 'flowmod';
   switch: 'tsvs' | 'ovs';
+  /** 'median' for the summary rows, else the repetition (1-based). */
+  run: number | 'median';
   flows: number;
   seconds: number;
   flowsPerSec: number;
+  /** CPU seconds of the switch process while ovs-ofctl ran. */
+  cpuSeconds: number;
+  /** Flows per CPU second of the switch process. */
+  flowsPerCpuSec: number;
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 600_000): Promise<{ stdout: string; ms: number }> {
@@ -41,20 +53,46 @@ function flowFile(dir: string, n: number): string {
   return file;
 }
 
-function row(sw: 'tsvs' | 'ovs', flows: number, ms: number): Row {
+function row(sw: 'tsvs' | 'ovs', run: number, flows: number, ms: number, cpuMs: number): Row {
   const seconds = ms / 1000;
-  return { bench: 'flowmod', switch: sw, flows, seconds: Math.round(seconds * 1000) / 1000, flowsPerSec: Math.round(flows / seconds) };
+  const cpuSeconds = cpuMs / 1000;
+  return {
+    bench: 'flowmod',
+    switch: sw,
+    run,
+    flows,
+    seconds: Math.round(seconds * 1000) / 1000,
+    flowsPerSec: Math.round(flows / seconds),
+    cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
+    flowsPerCpuSec: Math.round(flows / cpuSeconds),
+  };
 }
 
-async function benchTsvs(dir: string, file: string, n: number): Promise<Row> {
+/** CPU milliseconds (user + system, all threads) of a process, from /proc/PID/stat. */
+function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function benchTsvs(dir: string, file: string, n: number, runNo: number): Promise<Row> {
   const br = new OpenFlowBridge({ name: 'br-bench', rundir: dir, failMode: 'secure', services: ['ptcp:0:127.0.0.1'], ofprotoOptions: { maxRulesPerTable: Math.max(n * 2, 100_000) } });
   try {
     await br.start();
     const tcp = `tcp:127.0.0.1:${br.boundPort('ptcp:0:127.0.0.1')}`;
+    const cpu0 = selfCpuMs();
     const r = await run('ovs-ofctl', ['-O', 'OpenFlow13', '--no-names', 'add-flows', tcp, file]);
+    const cpuMs = selfCpuMs() - cpu0;
     const got = br.ofproto.tables.ruleCount;
     if (got !== n) throw new Error(`tsvs: ${got} flows installed, expected ${n}`);
-    return row('tsvs', n, r.ms);
+    return row('tsvs', runNo, n, r.ms, cpuMs);
   } finally {
     await br.stop();
   }
@@ -66,6 +104,8 @@ class PrivateOvs {
   readonly env: NodeJS.ProcessEnv;
   readonly db: string;
   private readonly procs: ChildProcess[] = [];
+  /** ovs-vswitchd's pid (`ip netns exec` execs it in place). */
+  vswitchdPid = 0;
   private nsCreated = false;
 
   constructor(readonly dir: string) {
@@ -92,7 +132,7 @@ class PrivateOvs {
     execFileSync('ovsdb-tool', ['create', join(d, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema']);
     this.daemon(['ovsdb-server', join(d, 'conf.db'), `--remote=punix:${join(d, 'db.sock')}`, `--unixctl=${join(d, 'ovsdb-server.ctl')}`, `--log-file=${join(d, 'ovsdb-server.log')}`, '-vconsole:off']);
     await this.waitFor(() => this.vsctl(['--no-wait', 'init']), 'ovsdb-server');
-    this.daemon(['ovs-vswitchd', this.db, `--unixctl=${join(d, 'ovs-vswitchd.ctl')}`, `--log-file=${join(d, 'ovs-vswitchd.log')}`, '-vconsole:off']);
+    this.vswitchdPid = this.daemon(['ovs-vswitchd', this.db, `--unixctl=${join(d, 'ovs-vswitchd.ctl')}`, `--log-file=${join(d, 'ovs-vswitchd.log')}`, '-vconsole:off']).pid ?? 0;
   }
 
   async vsctl(args: string[]): Promise<string> {
@@ -143,7 +183,7 @@ class PrivateOvs {
   }
 }
 
-async function benchOvs(dir: string, file: string, n: number, port: number): Promise<Row> {
+async function benchOvs(dir: string, file: string, n: number, port: number, runNo: number): Promise<Row> {
   const ovs = new PrivateOvs(dir);
   // Interrupted: still kill the daemons and delete the namespace and directory.
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -160,11 +200,15 @@ async function benchOvs(dir: string, file: string, n: number, port: number): Pro
     await ovs.vsctl(['add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=netdev', 'protocols=OpenFlow13', 'fail_mode=secure', '--', 'set-controller', 'br0', target]);
     const tcp = `tcp:127.0.0.1:${port}`;
     await ovs.waitForOpenFlow(tcp);
+    const comm = readFileSync(`/proc/${ovs.vswitchdPid}/comm`, 'utf8').trim();
+    if (comm !== 'ovs-vswitchd') throw new Error(`ovs: pid ${ovs.vswitchdPid} is ${comm}, not ovs-vswitchd`);
+    const cpu0 = procCpuMs(ovs.vswitchdPid);
     const r = await ovs.ofctl(['-O', 'OpenFlow13', '--no-names', 'add-flows', tcp, file]);
+    const cpuMs = procCpuMs(ovs.vswitchdPid) - cpu0;
     const agg = (await ovs.ofctl(['-O', 'OpenFlow13', 'dump-aggregate', tcp])).stdout;
     const got = Number(/flow_count=(\d+)/.exec(agg)?.[1] ?? -1);
     if (got !== n) throw new Error(`ovs: ${got} flows installed, expected ${n}: ${agg}`);
-    return row('ovs', n, r.ms);
+    return row('ovs', runNo, n, r.ms, cpuMs);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -184,23 +228,53 @@ function canRunOvs(): string | undefined {
   return undefined;
 }
 
-export async function runFlowmodBench(o: { quick: boolean }): Promise<Row[]> {
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function medianRow(rows: Row[]): Row {
+  const seconds = median(rows.map((r) => r.seconds));
+  const cpuSeconds = median(rows.map((r) => r.cpuSeconds));
+  const flows = rows[0]!.flows;
+  return {
+    bench: 'flowmod',
+    switch: rows[0]!.switch,
+    run: 'median',
+    flows,
+    seconds,
+    flowsPerSec: Math.round(flows / seconds),
+    cpuSeconds,
+    flowsPerCpuSec: Math.round(flows / cpuSeconds),
+  };
+}
+
+export async function runFlowmodBench(o: { quick: boolean; repeat?: number }): Promise<Row[]> {
   const n = o.quick ? 10_000 : 100_000;
+  const repeat = o.repeat ?? Number(process.env.FLOWMOD_REPEAT ?? 3);
   const dir = mkdtempSync(join(tmpdir(), 'tsvs-flowmod-'));
   const rows: Row[] = [];
   try {
     const file = flowFile(dir, n);
-    rows.push(await benchTsvs(dir, file, n));
     const why = canRunOvs();
-    if (why !== undefined) {
-      process.stderr.write(`flowmod: skipping Open vSwitch: ${why}\n`);
-    } else {
-      const ovsDir = mkdtempSync(join(dir, 'ovs-'));
-      // Any port will do: the namespace is ours alone.
-      rows.push(await benchOvs(ovsDir, file, n, 6653));
+    if (why !== undefined) process.stderr.write(`flowmod: skipping Open vSwitch: ${why}\n`);
+    for (let i = 1; i <= repeat; i++) {
+      rows.push(await benchTsvs(dir, file, n, i));
+      if (why === undefined) {
+        const ovsDir = mkdtempSync(join(dir, 'ovs-'));
+        // Any port will do: the namespace is ours alone.
+        rows.push(await benchOvs(ovsDir, file, n, 6653, i));
+        rmSync(ovsDir, { recursive: true, force: true });
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return rows;
+  const summary: Row[] = [];
+  for (const sw of ['tsvs', 'ovs'] as const) {
+    const mine = rows.filter((r) => r.switch === sw);
+    if (mine.length > 0) summary.push(medianRow(mine));
+  }
+  return [...rows, ...summary];
 }

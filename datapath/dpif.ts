@@ -32,6 +32,12 @@ export interface UpcallHandler {
   miss(inPort: number, key: Uint32Array, frame: Buffer): UpcallResult | null;
   /** A userspace() action fired (e.g. a packet-in or a sample). */
   action?(inPort: number, key: Uint32Array, frame: Buffer, cookie: Uint8Array | null): void;
+  /**
+   * Called before the next received batch is looked up, once per
+   * requestSync(): the handler brings the megaflows up to date (revalidation)
+   * so no frame hits a flow made stale by a change it has not processed yet.
+   */
+  sync?(): void;
 }
 
 export interface DatapathOptions extends FlowCacheOptions {
@@ -112,6 +118,8 @@ export class Datapath implements RxSink {
   private readonly oneBatch = new PacketBatch(1);
   private readonly ctx: DpActionContext;
   private handler: UpcallHandler | null = null;
+  /** A handler change is pending: call handler.sync() before the next batch. */
+  private syncRequested = false;
   private depth = 0;
   private readonly clock: () => number;
   private started = false;
@@ -211,6 +219,11 @@ export class Datapath implements RxSink {
     return this.meterTable.values();
   }
 
+  /** Asks for one handler.sync() before the next batch is looked up (see UpcallHandler.sync). */
+  requestSync(): void {
+    this.syncRequested = true;
+  }
+
   // --- flows ------------------------------------------------------------------
 
   /** Install (or replace the actions of) the megaflow key/mask. */
@@ -287,6 +300,10 @@ export class Datapath implements RxSink {
     if (this.depth >= MAX_DEPTH) {
       this.counters.lostUpcalls += batch.count;
       return;
+    }
+    if (this.syncRequested && this.depth === 0) {
+      this.syncRequested = false;
+      this.handler?.sync?.(); // must not throw (as miss() and action())
     }
     const s = this.scratch[this.depth++];
     const n = batch.count;

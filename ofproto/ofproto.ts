@@ -3,11 +3,19 @@
 // connmgr's messages (OfprotoHandler), translates datapath upcalls into
 // megaflows and turns userspace actions into PACKET_INs.
 //
-// Revalidation: any change to rules, groups, meters, ports, port config,
-// fail-open state or the MAC table bumps `generation` and flushes every
-// megaflow (after pulling their statistics), so the next packet of each
-// flow is re-translated. Simple and correct; a revalidator that re-checks
-// flows lazily is later work.
+// Revalidation: a change to rules, groups, meters, ports, port config,
+// fail-open state or the MAC table bumps `generation` and marks what changed
+// (FLOW_MODs: the OpenFlow tables they touched; anything else: everything).
+// Changes coalesce: before the datapath looks up its next batch (and right
+// after the current message chunk, as a microtask) one pass re-translates
+// each installed megaflow whose translation looked up a changed table, from
+// the full key of the packet that installed it, and keeps it (same actions,
+// and its mask still covers every field the new translation looked at),
+// changes its actions in place, or deletes it. Stats are pulled first, so
+// hits before the change go to the rules that produced them. Work is
+// bounded: re-translations come from a token bucket, and a pass that needs
+// more than is left flushes every megaflow instead (the old behaviour).
+// Megaflows idle for maxIdleMs are deleted by run(), like OVS's max-idle.
 //
 // Stats attribution: each installed megaflow is recorded with the rules,
 // group buckets and MAC entries its translation used. pullStats() (run by
@@ -113,6 +121,11 @@ export interface OfprotoOptions {
   packetInBurst?: number;
   /** Period of run() when started (ms; default 1000). 0 = never (tests call run()). */
   runIntervalMs?: number;
+  /** Revalidation budget: megaflow re-translations per second (token bucket; default 50,000) and burst (default 10,000). */
+  revalidateRatePerSec?: number;
+  revalidateBurst?: number;
+  /** Megaflows unused this long are deleted by run() (ms; default 10,000 like OVS max-idle; 0 = never). */
+  maxIdleMs?: number;
 }
 
 export interface OfPortOptions {
@@ -157,14 +170,26 @@ export class OfPortState implements XlatePort {
   }
 }
 
-/** What a megaflow's translation used, for stats attribution. */
+/** What a megaflow's translation used, for stats attribution and revalidation. */
 interface MegaflowRecord {
   rules: OfRule[];
   groups: GroupHit[];
   learned: MacLearned[];
   packets: number;
   bytes: number;
+  /** Datapath input port and full key of the packet whose upcall installed it (revalidation re-translates these). */
+  inPort: number;
+  key: Uint32Array;
+  /** The datapath actions installed. */
+  actions: DpAction[];
+  /** OpenFlow tables the translation looked up. */
+  tables: number[];
+  /** When it was installed (ms), for idle expiry of a flow never hit. */
+  createdMs: number;
 }
+
+/** No table list: everything changed. */
+const ALL_TABLES = null;
 
 export interface OfprotoCounters {
   upcalls: number;
@@ -173,6 +198,14 @@ export interface OfprotoCounters {
   packetInsRateLimited: number;
   packetOuts: number;
   revalidations: number;
+  /** Megaflows re-translated by revalidation, and of those changed in place or deleted. */
+  megaflowsRevalidated: number;
+  megaflowsModified: number;
+  megaflowsDeleted: number;
+  /** Revalidation passes that flushed every megaflow (over the work budget, or a flush was asked for). */
+  megaflowFlushes: number;
+  /** Megaflows deleted for being idle. */
+  megaflowsExpired: number;
   flowMods: number;
   errorsSent: number;
   internalErrors: number;
@@ -222,6 +255,11 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     packetInsRateLimited: 0,
     packetOuts: 0,
     revalidations: 0,
+    megaflowsRevalidated: 0,
+    megaflowsModified: 0,
+    megaflowsDeleted: 0,
+    megaflowFlushes: 0,
+    megaflowsExpired: 0,
     flowMods: 0,
     errorsSent: 0,
     internalErrors: 0,
@@ -247,6 +285,18 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
   private readonly runIntervalMs: number;
   private readonly env: XlateEnv;
   private readonly scratchKey = newKey();
+  // Pending revalidation: set by changed(), consumed by revalidatePending().
+  private revalPending = false;
+  private revalAll = false;
+  private readonly revalTables = new Set<number>();
+  private revalTokens: number;
+  private revalLastMs: number;
+  private readonly revalRate: number;
+  private readonly revalBurst: number;
+  private readonly maxIdleMs: number;
+  private readonly revalidateSoon = (): void => this.sync();
+  private readonly pullStatsFn = (): void => this.pullStats();
+  private readonly validateFn = (ins: Instruction[], tableId: number, match: OfMatch): void => this.validateInstructions(ins, tableId, match);
   private readonly scratchLayout = newLayout();
 
   constructor(o: OfprotoOptions) {
@@ -263,6 +313,11 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     this.pinTokens = this.pinBurst;
     this.pinLastMs = this.clock();
     this.runIntervalMs = o.runIntervalMs ?? 1000;
+    this.revalRate = o.revalidateRatePerSec ?? 50_000;
+    this.revalBurst = o.revalidateBurst ?? 10_000;
+    this.revalTokens = this.revalBurst;
+    this.revalLastMs = this.clock();
+    this.maxIdleMs = o.maxIdleMs ?? 10_000;
     const self = this;
     this.env = {
       tables: this.tables,
@@ -293,6 +348,9 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     this.timer = null;
     this.datapath.setUpcallHandler(null);
     this.datapath.flowFlush();
+    this.revalPending = false;
+    this.revalAll = false;
+    this.revalTables.clear();
   }
 
   /** standalone + no controller: behave as a learning switch (OVS fail-open). */
@@ -315,7 +373,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     this.portsByDp.set(dpPortNo, p);
     p.reportedState = p.state;
     this.portStatus(OFPPR.ADD, p);
-    this.revalidate();
+    this.changed(ALL_TABLES);
     return ofPort;
   }
 
@@ -326,7 +384,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     this.portsByDp.delete(p.dpPort);
     this.mac.flushPort(ofPort);
     this.portStatus(OFPPR.DELETE, p);
-    this.revalidate();
+    this.changed(ALL_TABLES);
   }
 
   /** Change a port's VLAN config, no_flood or OFPPC bits (sends PORT_STATUS MODIFY when OFPPC bits change). */
@@ -342,7 +400,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       p.config = o.config;
       this.portStatus(OFPPR.MODIFY, p);
     }
-    this.revalidate();
+    this.changed(ALL_TABLES);
   }
 
   port(ofPort: number): OfPortState | undefined {
@@ -379,10 +437,18 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
 
   // --- revalidation and statistics --------------------------------------------------
 
-  /** Invalidate every megaflow (after crediting their stats). */
+  /**
+   * Flush every megaflow now (after crediting their stats), so each flow's
+   * next packet is translated afresh. Changes go through changed() instead;
+   * this is for callers that want a clean slate (tests, fdb/flush).
+   */
   revalidate(allowRegistryClear = true): void {
     this.generation++;
     this.counters.revalidations++;
+    this.counters.megaflowFlushes++;
+    this.revalPending = false;
+    this.revalAll = false;
+    this.revalTables.clear();
     this.pullStats();
     if (this.datapath.cache.count > 0) this.datapath.flowFlush();
     this.records.clear();
@@ -392,6 +458,160 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       this.pinClearPending = false;
       this.pinIds.clear();
       this.pinInfos.clear();
+    }
+  }
+
+  /**
+   * Something translations depend on changed: `tables` (OpenFlow table ids),
+   * or everything (ALL_TABLES). Megaflows are revalidated before the
+   * datapath's next batch and after the current message chunk, once for all
+   * changes made in between.
+   */
+  private changed(tables: Iterable<number> | null): void {
+    this.generation++;
+    if (tables === ALL_TABLES) this.revalAll = true;
+    else for (const t of tables) this.revalTables.add(t);
+    if (!this.revalPending) {
+      this.revalPending = true;
+      this.datapath.requestSync();
+      queueMicrotask(this.revalidateSoon);
+    }
+  }
+
+  /** True while a change waits for its revalidation pass. */
+  get revalidationPending(): boolean {
+    return this.revalPending;
+  }
+
+  /** UpcallHandler.sync: run the pending revalidation (never throws). */
+  sync(): void {
+    try {
+      this.revalidatePending();
+    } catch (e) {
+      // A bug here must not stop frames; a flush is always correct.
+      this.counters.internalErrors++;
+      this.revalidate(false);
+      void e;
+    }
+  }
+
+  /** Run the pending revalidation pass now, if there is one (see the file comment). */
+  revalidatePending(allowRegistryClear = true): void {
+    if (!this.revalPending) return;
+    if (this.pinClearPending && allowRegistryClear) {
+      this.revalidate(); // old PACKET_IN cookies must leave the datapath
+      return;
+    }
+    const all = this.revalAll;
+    const tables = this.revalTables;
+    this.revalPending = false;
+    this.revalAll = false;
+    this.counters.revalidations++;
+    const dp = this.datapath;
+    if (dp.cache.count === 0) {
+      tables.clear();
+      this.records.clear();
+      this.recordsByFlow.clear();
+      return;
+    }
+    this.pullStats(); // hits so far belong to the rules that produced them
+    const work: { flow: DpFlow; rec: MegaflowRecord }[] = [];
+    const orphans: DpFlow[] = [];
+    for (const f of dp.flowDump()) {
+      const rec = this.recordOf(f);
+      if (rec === undefined) orphans.push(f);
+      else if (all || usesAny(rec.tables, tables)) work.push({ flow: f, rec });
+    }
+    tables.clear();
+    const now = this.clock();
+    this.revalTokens = Math.min(this.revalBurst, this.revalTokens + ((now - this.revalLastMs) * this.revalRate) / 1000);
+    this.revalLastMs = now;
+    if (work.length > this.revalTokens) {
+      this.revalidate(allowRegistryClear); // over budget: flush, the next packets re-translate
+      return;
+    }
+    this.revalTokens -= work.length;
+    for (const f of orphans) dp.flowDel(f.key, f.mask); // installed by someone else: as a flush would
+    for (const w of work) this.revalidateFlow(w.flow, w.rec);
+  }
+
+  /** The record of an installed megaflow (found by its key and mask the first time). */
+  private recordOf(f: DpFlow): MegaflowRecord | undefined {
+    let rec = this.recordsByFlow.get(f);
+    if (rec === undefined) {
+      rec = this.records.get(flowSig(f.key, f.mask));
+      if (rec !== undefined) this.recordsByFlow.set(f, rec);
+    }
+    return rec;
+  }
+
+  private dropFlow(f: DpFlow): void {
+    this.datapath.flowDel(f.key, f.mask);
+    this.recordsByFlow.delete(f);
+    this.records.delete(flowSig(f.key, f.mask));
+  }
+
+  /** Re-translate one megaflow; keep it, change its actions or delete it. */
+  private revalidateFlow(f: DpFlow, rec: MegaflowRecord): void {
+    this.counters.megaflowsRevalidated++;
+    const p = this.portsByDp.get(rec.inPort);
+    if (p === undefined || (p.config & (OFPPC.PORT_DOWN | OFPPC.NO_RECV)) !== 0) {
+      this.counters.megaflowsDeleted++;
+      this.dropFlow(f); // the next packet installs miss()'s in_port-only drop flow
+      return;
+    }
+    const res = xlate(this.env, rec.key, { ofInPort: p.ofPort, packetBytes: 0, learn: false, countLookups: false });
+    const mask = dpMaskOf(res.wc);
+    mask[W_IN_PORT] = 0xffffffff;
+    let covered = !res.slow;
+    const fm = f.mask;
+    for (let i = 0; covered && i < KEY_WORDS; i++) if ((mask[i]! & ~fm[i]!) !== 0) covered = false;
+    if (!covered) {
+      // Payload-dependent now, or the installed mask is too wide: packets it covers may translate differently.
+      this.counters.megaflowsDeleted++;
+      this.dropFlow(f);
+      return;
+    }
+    if (!sameDpActions(rec.actions, res.actions)) {
+      this.counters.megaflowsModified++;
+      this.datapath.flowPut(f.key, f.mask, res.actions);
+      rec.actions = res.actions;
+    }
+    rec.rules = res.rules;
+    rec.groups = res.groups;
+    rec.tables = res.tables;
+    // rec.learned stays: the same source MAC arrives on the same port (learn: false records nothing).
+  }
+
+  /** Delete megaflows unused for maxIdleMs, and forget records of flows that are gone. */
+  private expireMegaflows(): void {
+    const dp = this.datapath;
+    if (this.maxIdleMs > 0 && dp.cache.count > 0) {
+      const now = this.clock();
+      const idle: DpFlow[] = [];
+      for (const f of dp.flowDump()) {
+        const rec = this.recordOf(f);
+        const last = f.usedMs !== 0 ? f.usedMs : (rec?.createdMs ?? 0);
+        if (now - last >= this.maxIdleMs) idle.push(f);
+      }
+      for (const f of idle) {
+        this.counters.megaflowsExpired++;
+        this.dropFlow(f);
+      }
+    }
+    if (this.records.size > 2 * dp.cache.count + 1024) {
+      // Flows deleted behind our back (dpctl): rebuild the records from what is installed.
+      const keep = new Map<string, MegaflowRecord>();
+      this.recordsByFlow.clear();
+      for (const f of dp.flowDump()) {
+        const sig = flowSig(f.key, f.mask);
+        const rec = this.records.get(sig);
+        if (rec === undefined) continue;
+        keep.set(sig, rec);
+        this.recordsByFlow.set(f, rec);
+      }
+      this.records.clear();
+      for (const [k, v] of keep) this.records.set(k, v);
     }
   }
 
@@ -442,7 +662,10 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       this.lastFailOpen = fo;
       changed = true;
     }
-    if (changed || this.pinClearPending) this.revalidate();
+    if (this.pinClearPending) this.revalidate();
+    else if (changed) this.changed(ALL_TABLES);
+    this.revalidatePending();
+    this.expireMegaflows();
   }
 
   private flowRemoved(e: RemovedRule): void {
@@ -481,6 +704,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
   miss(inPort: number, key: Uint32Array, frame: Buffer): UpcallResult | null {
     this.counters.upcalls++;
     if (this.pinClearPending) this.revalidate();
+    this.revalidatePending();
     const p = this.portsByDp.get(inPort);
     if (p === undefined || (p.config & (OFPPC.PORT_DOWN | OFPPC.NO_RECV)) !== 0) {
       // Not an OpenFlow port (or not receiving): drop, cached on in_port alone.
@@ -489,7 +713,12 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       return { actions: [], mask };
     }
     const res = xlate(this.env, key, { ofInPort: p.ofPort, packetBytes: frame.length, learn: true, packet: frame });
-    if (res.macChanged) this.revalidate(false);
+    if (res.macChanged) {
+      // Flows that flooded to this MAC (or sent it to its old port) change now, as a flush did;
+      // this translation's PACKET_IN cookies are in use, so the registry is not cleared here.
+      this.changed(ALL_TABLES);
+      this.revalidatePending(false);
+    }
     const dp = this.datapath;
     const installable = !res.slow && dp.cache.count < dp.cache.classifier.flowLimit;
     if (!installable) {
@@ -503,7 +732,18 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     mask[W_IN_PORT] = 0xffffffff;
     const masked = new Uint32Array(KEY_WORDS);
     for (let i = 0; i < KEY_WORDS; i++) masked[i] = key[i]! & mask[i]!;
-    this.records.set(flowSig(masked, mask), { rules: res.rules, groups: res.groups, learned: res.learned, packets: 0, bytes: 0 });
+    this.records.set(flowSig(masked, mask), {
+      rules: res.rules,
+      groups: res.groups,
+      learned: res.learned,
+      packets: 0,
+      bytes: 0,
+      inPort,
+      key: key.slice(),
+      actions: res.actions,
+      tables: res.tables,
+      createdMs: this.clock(),
+    });
     return { actions: res.actions, mask };
   }
 
@@ -592,7 +832,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     const fo = this.failOpen();
     if (fo !== this.lastFailOpen) {
       this.lastFailOpen = fo;
-      this.revalidate();
+      this.changed(ALL_TABLES);
     }
   }
 
@@ -661,10 +901,16 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
 
   private handleFlowMod(fm: FlowModMsg): void {
     this.counters.flowMods++;
-    this.pullStats();
-    const res = this.tables.flowMod(fm, this.clock(), (ins, tableId, match) => this.validateInstructions(ins, tableId, match));
+    // Megaflow hits are credited (pullStats) only when a rule's counters are about to be copied, reset or reported.
+    const res = this.tables.flowMod(fm, this.clock(), this.validateFn, this.pullStatsFn);
     for (const e of res.removed) this.flowRemoved(e);
-    if (res.added.length + res.modified.length + res.removed.length > 0) this.revalidate();
+    if (res.added.length + res.modified.length + res.removed.length > 0) {
+      const touched = new Set<number>();
+      for (const r of res.added) touched.add(r.tableId);
+      for (const r of res.modified) touched.add(r.tableId);
+      for (const e of res.removed) touched.add(e.rule.tableId);
+      this.changed(touched);
+    }
     if (fm.bufferId !== OFP_NO_BUFFER && fm.command <= 2) {
       throw brc(OFPBRC.BUFFER_UNKNOWN, `buffer ${fm.bufferId}: this switch does not buffer packets`);
     }
@@ -767,7 +1013,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
         }
       }
     }
-    this.revalidate();
+    this.changed(ALL_TABLES);
   }
 
   private handleMeterMod(m: MeterModMsg): void {
@@ -785,7 +1031,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
         }
       }
     }
-    this.revalidate();
+    this.changed(ALL_TABLES);
   }
 
   private handlePortMod(m: PortModMsg): void {
@@ -1096,7 +1342,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     tr.bridge(this.name);
     this.traceEnv ??= { ...this.env, packetInCookie: () => TRACE_PACKET_IN_COOKIE };
     const res = xlate(this.traceEnv, key, { ofInPort, packetBytes: bytes, learn: o.learn === true, trace: tr });
-    if (res.macChanged) this.revalidate();
+    if (res.macChanged) this.changed(ALL_TABLES);
     const final = res.flow;
     let unchanged = true;
     for (let i = 1; i < OF_WORDS; i++) if (i !== W_OF_METADATA_HI && i !== W_OF_METADATA_LO && final[i] !== flow[i]) unchanged = false;
@@ -1211,6 +1457,18 @@ function checkSetFieldPrereqs(actions: readonly Action[], match: OfMatch): void 
 function ruleUses(r: OfRule, pred: (a: Action) => boolean): boolean {
   for (const i of r.instructions) if ((i.type === OFPIT.APPLY_ACTIONS || i.type === OFPIT.WRITE_ACTIONS) && i.actions.some(pred)) return true;
   return false;
+}
+
+/** True when a megaflow whose translation looked up `used` may be affected by changes to `changed`. */
+function usesAny(used: number[], changed: Set<number>): boolean {
+  for (const t of used) if (changed.has(t)) return true;
+  return false;
+}
+
+/** Datapath action lists equal (same text as dpctl/dump-flows prints, which covers every field). */
+function sameDpActions(a: DpAction[], b: DpAction[]): boolean {
+  if (a.length !== b.length) return false;
+  return formatActions(a) === formatActions(b);
 }
 
 function flowSig(maskedKey: Uint32Array, mask: Uint32Array): string {

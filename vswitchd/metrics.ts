@@ -107,7 +107,12 @@ const OFPROTO_COUNTERS: ReadonlyArray<[keyof OfprotoCounters, string, string]> =
   ['packetInsRateLimited', 'packet_ins_rate_limited', 'PACKET_INs dropped by the packet-in rate limit'],
   ['packetOuts', 'packet_outs', 'PACKET_OUT messages executed'],
   ['flowMods', 'flow_mods', 'FLOW_MOD messages processed'],
-  ['revalidations', 'revalidations', 'Full megaflow invalidations (OpenFlow table, MAC or port changes)'],
+  ['revalidations', 'revalidations', 'Revalidation passes and flushes (each for a batch of OpenFlow table, MAC or port changes)'],
+  ['megaflowsRevalidated', 'megaflows_revalidated', 'Megaflows re-translated by revalidation'],
+  ['megaflowsModified', 'megaflows_modified', 'Megaflows whose actions revalidation changed in place'],
+  ['megaflowsDeleted', 'megaflows_deleted', 'Megaflows revalidation deleted (mask too wide, port gone, metered)'],
+  ['megaflowFlushes', 'megaflow_flushes', 'Flushes of every megaflow (revalidation over its work budget, fdb/flush)'],
+  ['megaflowsExpired', 'megaflows_expired', 'Megaflows deleted after being idle for max-idle'],
   ['slowPathPackets', 'slow_path_packets', 'Packets handled without installing a megaflow'],
   ['errorsSent', 'errors_sent', 'OpenFlow ERROR messages sent'],
 ];

@@ -18,7 +18,7 @@ class Subtable {
   count = 0;
   constructor(
     readonly mask: Uint32Array,
-    readonly sig: string,
+    readonly maskHash: number,
   ) {
     this.words = [];
     for (let i = 0; i < OF_WORDS; i++) if (mask[i] !== 0) this.words.push(i);
@@ -61,20 +61,28 @@ class Subtable {
   }
 }
 
-const SIGS = new WeakMap<Uint32Array, string>();
-/** Subtable key of a mask (cached per mask array: rule masks are never mutated). */
-function maskSig(mask: Uint32Array): string {
-  let s = SIGS.get(mask);
-  if (s === undefined) {
-    s = '';
-    for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) s += `${i}:${mask[i]},`;
-    SIGS.set(mask, s);
+/** Hash of a mask's non-zero words (subtables are found by it, then compared word by word). */
+function maskHashOf(mask: Uint32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < OF_WORDS; i++) {
+    const v = mask[i]!;
+    if (v === 0) continue;
+    h = Math.imul(h ^ i, 0x01000193);
+    h = Math.imul(h ^ v, 0x01000193);
   }
-  return s;
+  return h >>> 0;
+}
+
+function sameMask(a: Uint32Array, b: Uint32Array): boolean {
+  if (a === b) return true;
+  for (let i = 0; i < OF_WORDS; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export class FlowTable {
-  private readonly subtables = new Map<string, Subtable>();
+  /** Subtables by mask hash (a list: distinct masks may share a hash). */
+  private readonly subtables = new Map<number, Subtable[]>();
+  private nSubtables = 0;
   /** Subtables sorted by descending maxPriority (rebuilt lazily). */
   private order: Subtable[] = [];
   private orderDirty = false;
@@ -98,16 +106,28 @@ export class FlowTable {
   }
 
   get subtableCount(): number {
-    return this.subtables.size;
+    return this.nSubtables;
+  }
+
+  private subtableOf(mask: Uint32Array, h = maskHashOf(mask)): Subtable | undefined {
+    const list = this.subtables.get(h);
+    if (list === undefined) return undefined;
+    for (const st of list) if (sameMask(st.mask, mask)) return st;
+    return undefined;
   }
 
   insert(rule: OfRule): void {
-    const sig = maskSig(rule.match.mask);
-    let st = this.subtables.get(sig);
+    const mh = maskHashOf(rule.match.mask);
+    let st = this.subtableOf(rule.match.mask, mh);
     if (st === undefined) {
-      st = new Subtable(rule.match.mask, sig);
-      this.subtables.set(sig, st);
+      st = new Subtable(rule.match.mask, mh);
+      const list = this.subtables.get(mh);
+      if (list === undefined) this.subtables.set(mh, [st]);
+      else list.push(st);
+      this.nSubtables++;
     }
+    // Rules of a subtable share its mask array (never mutated): one copy per mask, not per rule.
+    rule.match.mask = st.mask;
     const h = st.hashOf(rule.match.value, true);
     let list = st.buckets.get(h);
     if (list === undefined) {
@@ -124,7 +144,7 @@ export class FlowTable {
   }
 
   remove(rule: OfRule): boolean {
-    const st = this.subtables.get(maskSig(rule.match.mask));
+    const st = this.subtableOf(rule.match.mask);
     if (st === undefined) return false;
     const h = st.hashOf(rule.match.value, true);
     const list = st.buckets.get(h);
@@ -134,7 +154,7 @@ export class FlowTable {
     if (list.length === 0) st.buckets.delete(h);
     st.count--;
     this.nRules--;
-    if (st.count === 0) this.subtables.delete(st.sig);
+    if (st.count === 0) this.dropSubtable(st);
     else if (rule.priority >= st.maxPriority) st.recomputeMax();
     this.orderDirty = true;
     return true;
@@ -142,7 +162,7 @@ export class FlowTable {
 
   /** The rule with exactly this match and priority (strict), or null. */
   findStrict(match: OfMatch, priority: number): OfRule | null {
-    const st = this.subtables.get(maskSig(match.mask));
+    const st = this.subtableOf(match.mask);
     if (st === undefined) return null;
     const list = st.buckets.get(st.hashOf(match.value, true));
     if (list === undefined) return null;
@@ -175,11 +195,20 @@ export class FlowTable {
   }
 
   *rules(): IterableIterator<OfRule> {
-    for (const st of this.subtables.values()) for (const list of st.buckets.values()) yield* list;
+    for (const sts of this.subtables.values()) for (const st of sts) for (const list of st.buckets.values()) yield* list;
+  }
+
+  private dropSubtable(st: Subtable): void {
+    const list = this.subtables.get(st.maskHash)!;
+    if (list.length === 1) this.subtables.delete(st.maskHash);
+    else list.splice(list.indexOf(st), 1);
+    this.nSubtables--;
   }
 
   private resort(): void {
-    this.order = [...this.subtables.values()].sort((a, b) => b.maxPriority - a.maxPriority);
+    const all: Subtable[] = [];
+    for (const sts of this.subtables.values()) for (const st of sts) all.push(st);
+    this.order = all.sort((a, b) => b.maxPriority - a.maxPriority);
     this.orderDirty = false;
   }
 }

@@ -32,6 +32,23 @@ export function newOfFlow(): Uint32Array {
   return new Uint32Array(OF_WORDS);
 }
 
+// Match words come out of shared slabs: a 164-byte Uint32Array of its own
+// would get an off-heap backing store each (V8 keeps only <= 64 bytes on the
+// heap), which costs an allocation and GC work per FLOW_MOD. A slab lives
+// while any of its views does.
+const SLAB_WORDS = OF_WORDS * 256;
+let slab = new Uint32Array(SLAB_WORDS);
+let slabUsed = 0;
+function slabOfWords(): Uint32Array {
+  if (slabUsed + OF_WORDS > SLAB_WORDS) {
+    slab = new Uint32Array(SLAB_WORDS);
+    slabUsed = 0;
+  }
+  const v = slab.subarray(slabUsed, slabUsed + OF_WORDS);
+  slabUsed += OF_WORDS;
+  return v;
+}
+
 /** Normalized match: value is always value & mask. */
 export interface OfMatch {
   value: Uint32Array;
@@ -111,12 +128,19 @@ export function valueWords(field: number, v: number | bigint | Buffer): number[]
   return out;
 }
 
-function allOnes(field: number): number[] {
-  return LAYOUT[field]!.map((p) => (p.bits >>> p.shift) >>> 0);
+const ALL_ONES = new Map<number, readonly number[]>();
+/** Every bit of a field, as words (cached; read only). */
+function allOnes(field: number): readonly number[] {
+  let w = ALL_ONES.get(field);
+  if (w === undefined) {
+    w = LAYOUT[field]!.map((p) => (p.bits >>> p.shift) >>> 0);
+    ALL_ONES.set(field, w);
+  }
+  return w;
 }
 
 /** Write `field := value` (within `mask` bits of the field) into an OF flow. */
-export function setFieldWords(flow: Uint32Array, field: number, value: number[], mask = allOnes(field)): void {
+export function setFieldWords(flow: Uint32Array, field: number, value: readonly number[], mask: readonly number[] = allOnes(field)): void {
   const pieces = LAYOUT[field]!;
   for (let i = 0; i < pieces.length; i++) {
     const p = pieces[i]!;
@@ -145,8 +169,8 @@ function badField(message: string): OfpError {
  * datapath representation (non-basic classes, fields tsvs does not parse).
  */
 export function ofMatchFromOxm(match: Match): OfMatch {
-  const value = newOfFlow();
-  const mask = newOfFlow();
+  const value = slabOfWords();
+  const mask = slabOfWords();
   for (const f of match) {
     if (f.kind !== 'basic') throw badField(`OXM class 0x${f.oxmClass.toString(16)} field ${f.field} is not supported`);
     const pieces = LAYOUT[f.field];

@@ -52,6 +52,8 @@ export function ruleOutputsTo(rule: OfRule, port: number, group: number): boolea
 
 export class RuleTables {
   readonly tables: FlowTable[] = [];
+  /** Rules with an idle or hard timeout: expire() looks at these only, not at every rule each second. */
+  private readonly timed = new Set<OfRule>();
 
   constructor(maxEntriesPerTable = DEFAULT_MAX_ENTRIES) {
     for (let t = 0; t < N_TABLES; t++) this.tables.push(new FlowTable(t, maxEntriesPerTable));
@@ -94,8 +96,13 @@ export class RuleTables {
     return out;
   }
 
-  /** Apply one FLOW_MOD. Throws OfpError with the spec's code; on error nothing changed. */
-  flowMod(fm: FlowModMsg, nowMs: number, validate: InstructionValidator): FlowModResult {
+  /**
+   * Apply one FLOW_MOD. Throws OfpError with the spec's code; on error nothing
+   * changed. `beforeChange` runs once just before an existing rule is
+   * replaced, modified or removed (the caller credits pending statistics
+   * then), never for an ADD of a new rule.
+   */
+  flowMod(fm: FlowModMsg, nowMs: number, validate: InstructionValidator, beforeChange?: () => void): FlowModResult {
     const res: FlowModResult = { added: [], modified: [], removed: [] };
     const isDelete = fm.command === OFPFC.DELETE || fm.command === OFPFC.DELETE_STRICT;
     if (fm.tableId >= N_TABLES && !(isDelete && fm.tableId === OFPTT.ALL)) {
@@ -130,14 +137,17 @@ export class RuleTables {
           nowMs,
         });
         if (old !== null) {
+          beforeChange?.();
           if ((fm.flags & OFPFF.RESET_COUNTS) === 0) {
             rule.packetCount = old.packetCount;
             rule.byteCount = old.byteCount;
           }
           table.remove(old);
           old.dead = true;
+          this.timed.delete(old);
         }
         table.insert(rule);
+        if (rule.idleTimeout > 0 || rule.hardTimeout > 0) this.timed.add(rule);
         res.added.push(rule);
         return res;
       }
@@ -148,6 +158,7 @@ export class RuleTables {
           fm.command === OFPFC.MODIFY
             ? this.select(fm.tableId, match, fm.cookie, fm.cookieMask, OFPP.ANY, OFPG.ANY)
             : this.selectStrict(fm.tableId, match, fm.priority, fm.cookie, fm.cookieMask, OFPP.ANY, OFPG.ANY);
+        if (rules.length > 0) beforeChange?.();
         for (const r of rules) {
           r.instructions = fm.instructions;
           if ((fm.flags & OFPFF.RESET_COUNTS) !== 0) {
@@ -164,6 +175,7 @@ export class RuleTables {
           fm.command === OFPFC.DELETE
             ? this.select(fm.tableId, match, fm.cookie, fm.cookieMask, fm.outPort, fm.outGroup)
             : this.selectStrict(fm.tableId, match, fm.priority, fm.cookie, fm.cookieMask, fm.outPort, fm.outGroup);
+        if (rules.length > 0) beforeChange?.();
         for (const r of rules) {
           this.removeRule(r);
           res.removed.push({ rule: r, reason: OFPRR.DELETE });
@@ -179,25 +191,23 @@ export class RuleTables {
     if (r.dead) return;
     this.tables[r.tableId]!.remove(r);
     r.dead = true;
+    this.timed.delete(r);
   }
 
   /** Remove rules whose idle or hard timeout has passed; returns them with the reason. */
   expire(nowMs: number): RemovedRule[] {
     const out: RemovedRule[] = [];
-    for (const t of this.tables) {
-      if (t.count === 0) continue;
-      for (const r of [...t.rules()]) {
-        if (r.hardTimeout > 0 && nowMs - r.createdMs >= r.hardTimeout * 1000) out.push({ rule: r, reason: OFPRR.HARD_TIMEOUT });
-        else if (r.idleTimeout > 0 && nowMs - r.usedMs >= r.idleTimeout * 1000) out.push({ rule: r, reason: OFPRR.IDLE_TIMEOUT });
-      }
+    for (const r of this.timed) {
+      if (r.hardTimeout > 0 && nowMs - r.createdMs >= r.hardTimeout * 1000) out.push({ rule: r, reason: OFPRR.HARD_TIMEOUT });
+      else if (r.idleTimeout > 0 && nowMs - r.usedMs >= r.idleTimeout * 1000) out.push({ rule: r, reason: OFPRR.IDLE_TIMEOUT });
     }
+    if (out.length > 1) out.sort((a, b) => a.rule.tableId - b.rule.tableId); // table order, as a scan of the tables gave
     for (const e of out) this.removeRule(e.rule);
     return out;
   }
 
   /** True if any rule has a timeout (so the caller knows to pull stats before expiring). */
   hasTimeouts(): boolean {
-    for (const t of this.tables) for (const r of t.rules()) if (r.idleTimeout > 0 || r.hardTimeout > 0) return true;
-    return false;
+    return this.timed.size > 0;
   }
 }

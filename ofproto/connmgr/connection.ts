@@ -113,6 +113,13 @@ export class Connection implements OfConn {
   private txqPacketIns = 0;
   private waitingDrain = false;
   private corked = false;
+  /**
+   * While a received chunk is being handled: the replies it produced, written
+   * in one go when the chunk is done (no cork, no extra tick: a FLOW_MOD +
+   * BARRIER round trip costs one write).
+   */
+  private rxReplies: Buffer[] | null = null;
+  private rxRepliesBytes = 0;
   private readonly uncork = (): void => {
     this.corked = false;
     this.socket.uncork();
@@ -153,7 +160,12 @@ export class Connection implements OfConn {
 
   /** Bytes waiting: our queue plus the socket's own buffer. */
   get txQueuedBytes(): number {
-    return this.txqBytes + this.socket.writableLength;
+    return this.txqBytes + this.socketQueuedBytes();
+  }
+
+  /** What the socket holds plus replies of the chunk being handled. */
+  private socketQueuedBytes(): number {
+    return this.socket.writableLength + this.rxRepliesBytes;
   }
 
   /** Attaches to the socket and sends our HELLO. */
@@ -209,6 +221,8 @@ export class Connection implements OfConn {
     this.txqHead = 0;
     this.txqBytes = 0;
     this.txqPacketIns = 0;
+    this.rxReplies = null;
+    this.rxRepliesBytes = 0;
     this.socket.destroy();
     this.host.log(wasActive ? 'info' : 'debug', `${this.name}: ${reason}`);
     this.host.closed(this, reason);
@@ -230,6 +244,7 @@ export class Connection implements OfConn {
     this.host.log('warn', `${this.name}: ${reason}`);
     // Our own queue is dropped; end() flushes the socket's buffer, and the
     // linger timer cuts off a peer that never closes its side.
+    this.flushRxReplies();
     this.socket.end();
     this.lingerTimer.arm(1000);
     this.host.closed(this, reason);
@@ -270,11 +285,26 @@ export class Connection implements OfConn {
       this.framingFailed(e as OfpError);
       return;
     }
-    for (const raw of msgs) {
-      if (this.isClosed()) return;
-      this.onMessage(raw);
+    this.rxReplies = [];
+    try {
+      for (const raw of msgs) {
+        if (this.isClosed()) return;
+        this.onMessage(raw);
+      }
+      if (this.framer.failure && !this.isClosed()) this.framingFailed(this.framer.failure);
+    } finally {
+      this.flushRxReplies();
     }
-    if (this.framer.failure && !this.isClosed()) this.framingFailed(this.framer.failure);
+  }
+
+  /** Writes the replies gathered while handling a chunk (see rxReplies). */
+  private flushRxReplies(): void {
+    const list = this.rxReplies;
+    if (list === null) return;
+    this.rxReplies = null;
+    this.rxRepliesBytes = 0;
+    if (list.length === 0 || this.socket.destroyed) return;
+    if (!this.socket.write(list.length === 1 ? list[0]! : Buffer.concat(list))) this.waitingDrain = true;
   }
 
   private framingFailed(e: OfpError): void {
@@ -440,6 +470,7 @@ export class Connection implements OfConn {
 
   /** Writes outside the queue's accounting (HELLO, final ERRORs). */
   private writeMessage(msg: OfpMessage): void {
+    this.flushRxReplies(); // keep the order of what is already answered
     try {
       this.socket.write(encodeMessage(msg));
       this.stats.txMessages++;
@@ -453,6 +484,11 @@ export class Connection implements OfConn {
    * messages (a multipart reply, packet-ins of one batch) leaves in one writev.
    */
   private writeBatched(buf: Buffer): boolean {
+    if (this.rxReplies !== null) {
+      this.rxReplies.push(buf);
+      this.rxRepliesBytes += buf.length;
+      return true;
+    }
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -463,7 +499,7 @@ export class Connection implements OfConn {
 
   private enqueue(buf: Buffer, packetIn: boolean): void {
     if (!this.waitingDrain && this.txq.length === this.txqHead) {
-      if (this.socket.writableLength + buf.length > this.txMaxBytes) {
+      if (this.socketQueuedBytes() + buf.length > this.txMaxBytes) {
         // Not backpressured yet the socket holds a lot: fall through to the queue rules.
       } else {
         this.stats.txMessages++;
@@ -471,7 +507,7 @@ export class Connection implements OfConn {
         return;
       }
     }
-    const total = this.txqBytes + this.socket.writableLength + buf.length;
+    const total = this.txqBytes + this.socketQueuedBytes() + buf.length;
     if (packetIn) {
       if (this.txqPacketIns >= this.txMaxPacketIns || total > this.txMaxBytes) {
         this.stats.packetInQueueDropped++;
@@ -479,7 +515,7 @@ export class Connection implements OfConn {
       }
     } else if (total > this.txMaxBytes) {
       this.evictPacketIns(total - this.txMaxBytes);
-      if (this.txqBytes + this.socket.writableLength + buf.length > this.txMaxBytes) {
+      if (this.txqBytes + this.socketQueuedBytes() + buf.length > this.txMaxBytes) {
         this.close(`transmit queue over ${this.txMaxBytes} bytes: peer is not reading, disconnecting`);
         return;
       }

@@ -74,6 +74,8 @@ export interface XlateOptions {
   packetBytes: number;
   /** Learn MACs in NORMAL (false for trace). */
   learn?: boolean;
+  /** Count table lookups/matches (OFPST_TABLE); false for trace and megaflow revalidation. */
+  countLookups?: boolean;
   /** ofproto/trace: report each step here (absent on the upcall path). */
   trace?: XlateTrace | null;
   /** PACKET_OUT: run these actions instead of the pipeline. */
@@ -105,6 +107,8 @@ export interface XlateResult {
   /** True when the result depends on packet bytes a megaflow cannot match (MPLS payload, PBB customer frame): not cached. */
   slow: boolean;
   rules: OfRule[];
+  /** OpenFlow tables looked up, in order (the revalidator re-checks a megaflow when one of them changes). */
+  tables: number[];
   groups: GroupHit[];
   meters: number[];
   learned: MacLearned[];
@@ -157,6 +161,9 @@ class Ctx {
   rule: OfRule | null = null;
   tableId = 0;
 
+  /** Ethernet type of the received frame (before any push/pop). */
+  private readonly rxEthType: number;
+
   constructor(
     readonly env: XlateEnv,
     readonly opts: XlateOptions,
@@ -167,8 +174,9 @@ class Ctx {
       this.base[i] = key[i]!;
     }
     this.flow[W_OF_IN_PORT] = opts.ofInPort;
+    this.rxEthType = key[K.W_ETH_TYPE]! & 0xffff;
     this.tr = opts.trace ?? null;
-    this.res = { actions: this.out, wc: this.wc, slow: false, rules: [], groups: [], meters: [], learned: [], macChanged: false, flow: this.flow };
+    this.res = { actions: this.out, wc: this.wc, slow: false, rules: [], tables: [], groups: [], meters: [], learned: [], macChanged: false, flow: this.flow };
   }
 
   /** The trace sink: call sites test it for null first, so the upcall path builds no text. */
@@ -208,7 +216,8 @@ class Ctx {
     }
     const table = this.env.tables.tables[tableId]!;
     this.tableId = tableId;
-    const rule = table.lookup(this.flow, this.wc, this.tr === null);
+    this.res.tables.push(tableId);
+    const rule = table.lookup(this.flow, this.wc, this.tr === null && this.opts.countLookups !== false);
     const tr = this.tr;
     if (rule === null) {
       if (tableId === 0 && this.env.failOpen()) {
@@ -564,7 +573,10 @@ class Ctx {
    */
   payloadIpTtl(): number {
     const pkt = this.opts.packet;
-    if (pkt === undefined) return 0;
+    if (pkt === undefined) {
+      this.res.slow = true; // no frame (revalidation, trace): the answer needs one
+      return 0;
+    }
     const layout = K.newLayout();
     extractFlow(pkt, 0, pkt.length, 0, K.newKey(), layout);
     let p = layout[K.L_L2_5]!;
@@ -592,7 +604,10 @@ class Ctx {
    */
   parsePayload(ethertype: number): void {
     const pkt = this.opts.packet;
-    if (pkt === undefined) return;
+    if (pkt === undefined) {
+      if (this.rxEthType === K.ETH_TYPE_MPLS || this.rxEthType === K.ETH_TYPE_MPLS_MCAST) this.res.slow = true; // revalidation: needs the frame
+      return;
+    }
     const layout = K.newLayout();
     const key = K.newKey();
     extractFlow(pkt, 0, pkt.length, 0, key, layout);
@@ -647,6 +662,8 @@ class Ctx {
       } else {
         key.fill(0); // pushed in this translation: not parsed here
       }
+    } else if (this.rxEthType === K.ETH_TYPE_PBB) {
+      this.res.slow = true; // revalidation: the customer frame needs the received bytes
     }
     for (const arr of [this.flow, this.base]) for (let w = K.W_ETH_DST_HI; w < K.W_RESERVED0; w++) arr[w] = key[w]!;
   }

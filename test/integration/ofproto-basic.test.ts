@@ -121,8 +121,12 @@ describe('ofproto: OpenFlow rules over a real datapath', () => {
     const br = await bridge('br-del', [a, b]);
     br.send(flowMod({ instructions: [apply(output(OFPP.FLOOD))] }));
     expect((await a.ping('10.0.0.2', 1, { timeoutMs: 1000 })).received).toBe(1);
+    expect(br.dp.stats.flows).toBeGreaterThan(0);
     br.send(flowMod({ command: OFPFC.DELETE, tableId: 0xff }));
-    expect(br.dp.stats.flows).toBe(0);
+    // Revalidation re-translates the megaflows (no rules now: drop) and changes them in place.
+    br.of.revalidatePending();
+    expect(br.dp.dumpFlowsText().every((l) => l.endsWith('actions:drop'))).toBe(true);
+    expect(br.of.counters.megaflowsModified).toBeGreaterThan(0);
     expect((await a.ping('10.0.0.2', 1, { timeoutMs: 50 })).received).toBe(0);
   });
 });

@@ -289,6 +289,24 @@ describe('Connection: dispatch', () => {
     ]);
   });
 
+  it('answers a chunk of FLOW_MODs and BARRIERs with one write, in order, errors with their own xid', async () => {
+    const r = await established();
+    await tick();
+    r.handler.onMessage = (_c, m) => {
+      if (m.xid === 11) throw new OfpError(OFPET.FLOW_MOD_FAILED, 5, 'table full');
+    };
+    const chunksBefore = r.sock.chunks.length;
+    const fm = (xid: number): Buffer => encodeMessage({ ...sample(OFPT.FLOW_MOD), xid });
+    r.sock.feed(Buffer.concat([fm(10), encodeMessage({ type: OFPT.BARRIER_REQUEST, version: 4, xid: 20 }), fm(11), fm(12), encodeMessage({ type: OFPT.BARRIER_REQUEST, version: 4, xid: 21 })]));
+    await tick();
+    expect(r.sock.chunks.length - chunksBefore).toBe(1);
+    expect(r.sock.sent().slice(-3).map((m) => [m.type, m.xid])).toEqual([
+      [OFPT.BARRIER_REPLY, 20],
+      [OFPT.ERROR, 11],
+      [OFPT.BARRIER_REPLY, 21],
+    ]);
+  });
+
   it('turns an OfpError thrown by ofproto into an ERROR with the message bytes', async () => {
     const r = await established();
     r.handler.onMessage = () => {
