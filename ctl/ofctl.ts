@@ -261,6 +261,11 @@ function readAllStdin(): Promise<string> {
 }
 
 export async function main(): Promise<void> {
+  // `tsvs-ofctl dump-flows br0 | head`: end quietly as ovs-ofctl does on SIGPIPE (a shell shows 141).
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    throw e;
+  });
   const r = await ofctl(process.argv.slice(2), { readStdin: readAllStdin });
   // Large dumps: wait for stdout to drain before the exit code is set.
   if (r.stdout) await new Promise<void>((resolve) => process.stdout.write(r.stdout, () => resolve()));
