@@ -38,6 +38,7 @@ import {
 } from '../ofproto/openflow/text/index.js';
 import type { OfctlConnection, OfctlTarget } from './ofctl-connection.js';
 import { OfctlErrorReply } from './ofctl-connection.js';
+import { diffFlowTables, flowTable, fromFlowMod, isFlowFile, replaceFlowMods, switchFlows, type FlowTable } from './ofctl-flow-diff.js';
 import { formatReplyPart } from './ofctl-print.js';
 
 /** Bad command line, unknown switch, unreadable file...: printed as "tsvs-ofctl: MESSAGE". */
@@ -60,6 +61,10 @@ export interface CommandContext {
   readStdin: () => Promise<string>;
   print: (s: string) => void;
   connect: () => Promise<OfctlConnection>;
+  /** Opens another switch (diff-flows); closed with the command. */
+  open: (sw: string) => Promise<OfctlConnection>;
+  /** Exit status when the command succeeds (diff-flows: 2 on differences). */
+  exitCode?: number;
 }
 
 export interface OfctlCommand {
@@ -67,6 +72,8 @@ export interface OfctlCommand {
   minArgs: number;
   maxArgs: number;
   run: (ctx: CommandContext) => Promise<void>;
+  /** Arguments are sources (files or switches), not SWITCH first. */
+  sources?: boolean;
 }
 
 /** ovs-ofctl's first request after HELLO has xid 2. */
@@ -182,6 +189,24 @@ async function dumpFlows(ctx: CommandContext): Promise<void> {
 async function dumpAggregate(ctx: CommandContext): Promise<void> {
   const req = parseFlowStatsRequest(ctx.args[0] ?? '', { xid: FIRST_XID, aggregate: true });
   await dumpAndPrint(ctx, req.body);
+}
+
+async function flowsOf(ctx: CommandContext, source: string): Promise<FlowTable> {
+  if (isFlowFile(source, ctx)) return flowTable((await parseFile(ctx, source, (line) => parseFlowMod(line, { command: 'add' }))).map(fromFlowMod));
+  return flowTable(await switchFlows(await ctx.open(source), FIRST_XID));
+}
+
+async function diffFlows(ctx: CommandContext): Promise<void> {
+  const [a, b] = await Promise.all([flowsOf(ctx, ctx.args[0]!), flowsOf(ctx, ctx.args[1]!)]);
+  const d = diffFlowTables(a, b);
+  ctx.print(d);
+  if (d !== '') ctx.exitCode = 2;
+}
+
+async function replaceFlows(ctx: CommandContext): Promise<void> {
+  const want = flowTable((await parseFile(ctx, ctx.args[0]!, (line) => parseFlowMod(line, { command: 'add' }))).map(fromFlowMod));
+  const have = flowTable(await switchFlows(await ctx.connect(), FIRST_XID));
+  await sendParsed(ctx, replaceFlowMods(have, want));
 }
 
 // --- switch and ports ----------------------------------------------------------------
@@ -323,6 +348,8 @@ export const COMMANDS: ReadonlyMap<string, OfctlCommand> = new Map<string, Ofctl
   ['add-flows', cmd(2, 2, addFlows)],
   ['mod-flows', cmd(2, 2, flowModCommand('modify'))],
   ['del-flows', cmd(1, 2, flowModCommand('delete'))],
+  ['replace-flows', cmd(2, 2, replaceFlows)],
+  ['diff-flows', { minArgs: 2, maxArgs: 2, run: diffFlows, sources: true }],
   ['packet-out', cmd(2, Number.MAX_SAFE_INTEGER, packetOut)],
   ['add-group', cmd(2, 2, groupModCommand('add'))],
   ['add-groups', cmd(2, 2, addGroups)],

@@ -43,6 +43,8 @@ Switch commands:
   dump-groups SWITCH [GROUP]  print group descriptions
   dump-group-stats SWITCH [GROUP]  print group statistics
   dump-group-features SWITCH  print group features
+  replace-flows SWITCH FILE   replace flows with those in FILE
+  diff-flows SOURCE1 SOURCE2  compare flows from two sources (files or switches)
   add-meter SWITCH METER      add meter described by METER
   mod-meter SWITCH METER      modify specific METER
   del-meters SWITCH [METER]   delete meters matching METER
@@ -208,6 +210,7 @@ export async function ofctl(argv: readonly string[], io: OfctlIo = {}): Promise<
   const out: string[] = [];
   const fail = (message: string): OfctlResult => ({ stdout: out.join(''), stderr: `${PROGRAM}: ${message}\n`, exitCode: 1 });
   let conn: OfctlConnection | null = null;
+  const extra: OfctlConnection[] = [];
   let timer: NodeJS.Timeout | undefined;
   try {
     const args = parseOfctlArgs(argv);
@@ -219,15 +222,22 @@ export async function ofctl(argv: readonly string[], io: OfctlIo = {}): Promise<
     if (!cmd) throw new OfctlUsageError(`unknown command '${name}'; use --help for help`);
     if (rest.length < cmd.minArgs) throw new OfctlUsageError(`'${name}' command requires at least ${cmd.minArgs} arguments`);
     if (rest.length > cmd.maxArgs) throw new OfctlUsageError(`'${name}' command takes at most ${cmd.maxArgs} arguments`);
-    const target = resolveTarget(rest[0]!, args.rundir ?? defaultRundir(env), cwd);
+    const rundir = args.rundir ?? defaultRundir(env);
+    // diff-flows takes two sources (files or switches) and resolves them itself.
+    const target = cmd.sources ? null : resolveTarget(rest[0]!, rundir, cwd);
     const ctx: CommandContext = {
       opts: args.opts,
-      args: rest.slice(1),
-      target,
+      args: cmd.sources ? rest : rest.slice(1),
+      target: target ?? { kind: 'unix', path: '', port: 0, name: '' },
       cwd,
       readStdin: io.readStdin ?? (() => Promise.reject(new OfctlUsageError('standard input is not available'))),
       print: (s: string) => out.push(s),
-      connect: async () => (conn ??= await OfctlConnection.open(target)),
+      connect: async () => (conn ??= await OfctlConnection.open(target!)),
+      open: async (sw: string) => {
+        const c = await OfctlConnection.open(resolveTarget(sw, rundir, cwd));
+        extra.push(c);
+        return c;
+      },
     };
     const run = cmd.run(ctx);
     if (args.timeoutSec > 0) {
@@ -239,7 +249,7 @@ export async function ofctl(argv: readonly string[], io: OfctlIo = {}): Promise<
     } else {
       await run;
     }
-    return { stdout: out.join(''), stderr: '', exitCode: 0 };
+    return { stdout: out.join(''), stderr: '', exitCode: ctx.exitCode ?? 0 };
   } catch (e) {
     if (e instanceof OfctlErrorReply) return { stdout: out.join(''), stderr: formatErrorReply(e.reply), exitCode: 1 };
     if (e instanceof OfctlUsageError || e instanceof OfctlConnectionError || isOfctlSyntaxError(e)) return fail(e.message);
@@ -248,6 +258,7 @@ export async function ofctl(argv: readonly string[], io: OfctlIo = {}): Promise<
   } finally {
     if (timer) clearTimeout(timer);
     (conn as OfctlConnection | null)?.close();
+    for (const c of extra) c.close();
   }
 }
 

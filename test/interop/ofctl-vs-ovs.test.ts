@@ -171,6 +171,26 @@ describe.skipIf(!hasCommand('ovs-vswitchd') || !hasCommand('ovs-ofctl'))('tsvs-o
     expect(gb!.br.ofproto.tables.ruleCount).toBe(N_FLOWS);
   });
 
+  it('diff-flows: Open vSwitch, tsvs and the file hold the same flows; differences print as ovs-ofctl prints them', async () => {
+    const file = join(dir, 'flows.txt');
+    for (const [a, b] of [[ovs, tsvs], [ovs, file], [file, tsvs]] as const) {
+      const t = await ts('diff-flows', a, b);
+      expect(t.stdout, `${a} ${b}`).toBe('');
+      expect(t.code).toBe(0);
+    }
+    // Make tsvs differ: one flow more, one with other actions (mod-flows below rewrites the sctp flows on both).
+    expect((await ovsOfctl('add-flow', tsvs, 'table=9,priority=3,udp,actions=drop')).stderr).toBe('');
+    expect((await ovsOfctl('add-flow', tsvs, 'table=2,priority=51,sctp,tp_dst=1,actions=drop')).stderr).toBe('');
+    const o = await ovsOfctl('diff-flows', ovs, tsvs);
+    const t = await ts('diff-flows', ovs, tsvs);
+    expect(o.code).toBe(2);
+    expect(t.code).toBe(2);
+    // Same lines; ovs-ofctl lists them in hash order, tsvs-ofctl sorted.
+    expect(t.stdout.split('\n').sort()).toEqual(o.stdout.split('\n').sort());
+    expect(t.stdout).toBe('-table=2 priority=51,sctp,tp_dst=1 actions=set_queue:1,output:1\n+table=2 priority=51,sctp,tp_dst=1 actions=drop\n+table=9 priority=3,udp actions=drop\n');
+    expect((await ovsOfctl('del-flows', tsvs, 'table=9')).stderr).toBe('');
+  });
+
   for (const sw of ['Open vSwitch', 'tsvs'] as const) {
     it.each(DUMPS)(`${sw}: tsvs-ofctl %s prints what ovs-ofctl prints`, async (cmd, ...rest) => {
       const target = sw === 'tsvs' ? tsvs : ovs;

@@ -229,6 +229,27 @@ describe('tsvs-ofctl against an OpenFlowBridge', () => {
     await ok('del-flows', BR, 'table=3');
   });
 
+  it('replace-flows makes the switch equal a file; diff-flows shows -/+ lines and exits 2 on differences', async () => {
+    const file = join(dir, 'replace.txt');
+    writeFileSync(file, 'table=6,priority=5,ip,actions=drop\ntable=6,priority=7,tcp,tp_dst=80,cookie=0x9,actions=output:2\n');
+    await ok('add-flow', BR, 'table=7,priority=1,actions=drop');
+    const before = gb.br.ofproto.tables.ruleCount;
+    const diff = await run('diff-flows', BR, file);
+    expect(diff.exitCode).toBe(2);
+    expect(diff.stdout).toContain('+table=6 priority=5,ip actions=drop\n');
+    expect(diff.stdout).toContain('+table=6 priority=7,tcp,tp_dst=80 cookie=0x9 actions=output:2\n');
+    expect(diff.stdout).toContain('-table=7 priority=1 actions=drop\n');
+    await ok('replace-flows', BR, file);
+    expect(gb.br.ofproto.tables.ruleCount).toBe(2);
+    expect(await ok('diff-flows', BR, file)).toBe('');
+    writeFileSync(file, 'table=6,priority=5,ip,actions=output:1\ntable=6,priority=7,tcp,tp_dst=80,cookie=0x9,actions=output:2\n');
+    expect((await run('diff-flows', file, BR)).stdout).toBe('-table=6 priority=5,ip actions=output:1\n+table=6 priority=5,ip actions=drop\n');
+    await ok('replace-flows', BR, file);
+    expect(await ok('dump-flows', BR, '--no-stats')).toBe(' cookie=0x9, table=6, priority=7,tcp,tp_dst=80 actions=output:2\n table=6, priority=5,ip actions=output:1\n');
+    await ok('del-flows', BR);
+    expect(before).toBeGreaterThan(0);
+  });
+
   it('an OpenFlow ERROR prints like ovs-ofctl (the error, then the request) and exits 1', async () => {
     const r = await run('add-flow', BR, 'priority=9,actions=group:77');
     expect(r.stderr).toBe('OFPT_ERROR (OF1.3) (xid=0x2): OFPBAC_BAD_OUT_GROUP\nOFPT_FLOW_MOD (OF1.3) (xid=0x2): ADD priority=9 actions=group:77\n');
