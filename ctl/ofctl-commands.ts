@@ -49,6 +49,8 @@ export class OfctlUsageError extends Error {
 export interface OfctlOptions {
   strict: boolean;
   names: boolean;
+  /** Port names in flows, groups and packet-outs are looked up (not with --no-names). */
+  acceptNames: boolean;
   stats: boolean;
 }
 
@@ -111,6 +113,28 @@ export function preprocessedLines(text: string): Array<{ line: string; lineNo: n
   return out;
 }
 
+/** Where ovs-ofctl's syntax takes a port: in_port=P, out_port=P, output:P, watch_port:P. */
+const PORT_TOKEN = /(\b(?:in_port|out_port)=|\b(?:output|watch_port):)([^,\s():]+)/g;
+
+/**
+ * Port names in `texts` (ovs-ofctl accepts them unless --no-names) turned
+ * into numbers with the switch's PORT_DESC; fetched only if a name occurs.
+ * An unknown name is left for the parser to reject.
+ */
+async function portNamer(ctx: CommandContext, texts: readonly string[]): Promise<(text: string) => string> {
+  const same = (t: string): string => t;
+  if (!ctx.opts.acceptNames || ctx.target.name === '') return same;
+  const isName = (p: string): boolean => parsePort(p) === undefined && !/^\d/.test(p);
+  let found = false;
+  for (const t of texts) {
+    for (const m of t.matchAll(PORT_TOKEN)) if (isName(m[2]!)) found = true;
+    if (found) break;
+  }
+  if (!found) return same;
+  const byName = new Map((await portDescs(await ctx.connect())).map((p) => [p.name, p.portNo]));
+  return (t) => t.replace(PORT_TOKEN, (all, pre: string, port: string) => (isName(port) && byName.has(port) ? `${pre}${byName.get(port)!}` : all));
+}
+
 async function readInput(ctx: CommandContext, file: string): Promise<string> {
   if (file === '-') return ctx.readStdin();
   try {
@@ -125,9 +149,11 @@ async function readInput(ctx: CommandContext, file: string): Promise<string> {
 async function parseFile<T>(ctx: CommandContext, file: string, parse: (line: string) => T): Promise<T[]> {
   const text = await readInput(ctx, file);
   const out: T[] = [];
-  for (const { line, lineNo } of preprocessedLines(text)) {
+  const lines = preprocessedLines(text);
+  const named = await portNamer(ctx, lines.map((l) => l.line));
+  for (const { line, lineNo } of lines) {
     try {
-      out.push(parse(line));
+      out.push(parse(named(line)));
     } catch (e) {
       if (e instanceof OfctlSyntaxError) throw new OfctlUsageError(`${file === '-' ? 'stdin' : file}:${lineNo}: ${e.message}`);
       throw e;
@@ -161,7 +187,7 @@ function flowModCommand(command: FlowCommand) {
     const strict = ctx.opts.strict;
     const arg = ctx.args[0];
     const parse = (line: string): OfpMessage => parseFlowMod(line, { command, strict });
-    const msgs = arg === '-' ? await parseFile(ctx, '-', parse) : [parse(arg ?? '')];
+    const msgs = arg === '-' ? await parseFile(ctx, '-', parse) : [parse((await portNamer(ctx, [arg ?? '']))(arg ?? ''))];
     await sendParsed(ctx, msgs);
   };
 }
@@ -172,7 +198,7 @@ async function addFlows(ctx: CommandContext): Promise<void> {
 }
 
 async function dumpFlows(ctx: CommandContext): Promise<void> {
-  const req = parseFlowStatsRequest(ctx.args[0] ?? '', { xid: FIRST_XID });
+  const req = parseFlowStatsRequest((await portNamer(ctx, [ctx.args[0] ?? '']))(ctx.args[0] ?? ''), { xid: FIRST_XID });
   if (!ctx.opts.names && ctx.opts.stats) {
     await dumpAndPrint(ctx, req.body);
     return;
@@ -187,7 +213,7 @@ async function dumpFlows(ctx: CommandContext): Promise<void> {
 }
 
 async function dumpAggregate(ctx: CommandContext): Promise<void> {
-  const req = parseFlowStatsRequest(ctx.args[0] ?? '', { xid: FIRST_XID, aggregate: true });
+  const req = parseFlowStatsRequest((await portNamer(ctx, [ctx.args[0] ?? '']))(ctx.args[0] ?? ''), { xid: FIRST_XID, aggregate: true });
   await dumpAndPrint(ctx, req.body);
 }
 
@@ -284,8 +310,9 @@ async function modPort(ctx: CommandContext): Promise<void> {
 async function packetOut(ctx: CommandContext): Promise<void> {
   const a = ctx.args;
   let msgs: OfpMessage[];
-  if (a.length === 1) msgs = [parsePacketOut(a[0]!)];
-  else if (a.length >= 3) msgs = a.slice(2).map((pkt) => parsePacketOut(`in_port=${a[0]} packet=${pkt} actions=${a[1]}`));
+  const texts = a.length === 1 ? [a[0]!] : a.slice(2).map((pkt) => `in_port=${a[0]} packet=${pkt} actions=${a[1]}`);
+  const named = await portNamer(ctx, texts);
+  if (a.length === 1 || a.length >= 3) msgs = texts.map((t) => parsePacketOut(named(t)));
   else throw new OfctlUsageError(`'packet-out' takes "in_port=... packet=... actions=..." or IN_PORT ACTIONS PACKET...`);
   await sendParsed(ctx, msgs);
 }
@@ -296,7 +323,7 @@ function groupModCommand(command: GroupCommand) {
   return async (ctx: CommandContext): Promise<void> => {
     const arg = ctx.args[0];
     const parse = (line: string): OfpMessage => parseGroupMod(line, { command });
-    const msgs = arg === '-' ? await parseFile(ctx, '-', parse) : [parse(arg ?? '')];
+    const msgs = arg === '-' ? await parseFile(ctx, '-', parse) : [parse((await portNamer(ctx, [arg ?? '']))(arg ?? ''))];
     await sendParsed(ctx, msgs);
   };
 }

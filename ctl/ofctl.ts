@@ -55,7 +55,9 @@ Switch commands:
 Options:
   -O, --protocols=OpenFlow13  only OpenFlow 1.3 is spoken
   --strict                    use strict match for mod-flows and del-flows
-  --names, --no-names         accepted; output always uses port numbers
+  --no-names                  port names in FLOW, GROUP, packet-out are not looked up
+  --names                     dump-flows prints flows without the reply header
+                              (output always uses port numbers)
   -t, --timeout=SECS          give up after SECS seconds
   --rundir=DIR                where bridge sockets live (default $TSVS_RUNDIR or ./var/run)
   -h, --help                  display this help message
@@ -88,7 +90,7 @@ const NO_VALUE = new Set(['--strict', '--names', '--no-names', '--no-stats', '--
 
 /** getopt-like: options may appear anywhere before "--"; "-" alone is an argument (stdin). */
 export function parseOfctlArgs(argv: readonly string[]): ParsedArgs {
-  const opts: OfctlOptions = { strict: false, names: false, stats: true };
+  const opts: OfctlOptions = { strict: false, names: false, acceptNames: true, stats: true };
   const out: ParsedArgs = { opts, rundir: null, timeoutSec: 0, words: [], help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -132,9 +134,11 @@ export function parseOfctlArgs(argv: readonly string[]): ParsedArgs {
         break;
       case '--names':
         opts.names = true;
+        opts.acceptNames = true;
         break;
       case '--no-names':
         opts.names = false;
+        opts.acceptNames = false;
         break;
       case '--no-stats':
         opts.stats = false;

@@ -48,7 +48,7 @@ describe('tsvs-ofctl command line', () => {
   it('options anywhere, -O OpenFlow13 accepted, --help and --version', async () => {
     const a = parseOfctlArgs(['dump-flows', '-O', 'OpenFlow13', 'br0', '--no-names', '--strict', 'ip', '-t', '3']);
     expect(a.words).toEqual(['dump-flows', 'br0', 'ip']);
-    expect(a.opts).toEqual({ strict: true, names: false, stats: true });
+    expect(a.opts).toEqual({ strict: true, names: false, acceptNames: false, stats: true });
     expect(a.timeoutSec).toBe(3);
     expect(parseOfctlArgs(['-OOpenFlow13', 'add-flows', 'br0', '-']).words).toEqual(['add-flows', 'br0', '-']);
     expect((await ofctl(['--help'])).stdout).toMatch(/^tsvs-ofctl: OpenFlow switch management utility/);
@@ -248,6 +248,26 @@ describe('tsvs-ofctl against an OpenFlowBridge', () => {
     expect(await ok('dump-flows', BR, '--no-stats')).toBe(' cookie=0x9, table=6, priority=7,tcp,tp_dst=80 actions=output:2\n table=6, priority=5,ip actions=output:1\n');
     await ok('del-flows', BR);
     expect(before).toBeGreaterThan(0);
+  });
+
+  it('port names in flows, dump filters, groups and packet-out are looked up, unless --no-names', async () => {
+    await ok('add-flow', BR, 'table=8,priority=3,in_port=g1,actions=output:g2,set_queue:3,output:g1');
+    expect(await ok('dump-flows', BR, 'table=8,in_port=g1')).toMatch(/ priority=3,in_port=1 actions=output:2,set_queue:3,output:1\n$/);
+    const file = join(dir, 'named.txt');
+    writeFileSync(file, 'table=8,priority=4,in_port=g2,actions=output:LOCAL\ntable=8,priority=5,in_port=2,actions=output:g1\n');
+    await ok('add-flows', BR, file);
+    expect(await ok('dump-aggregate', BR, 'table=8')).toMatch(/flow_count=3\n$/);
+    await ok('add-group', BR, 'group_id=9,type=ff,bucket=watch_port:g2,output:g2');
+    expect(await ok('dump-groups', BR)).toContain('group_id=9,type=ff,bucket=watch_port:2,actions=output:2');
+    await ok('del-groups', BR, 'group_id=9');
+    const before = gb.g2.stats.txPackets;
+    await ok('packet-out', BR, 'controller', 'output:g2', 'ffffffffffff02000000009908060001080006040001020000000099' + '0a000063000000000000' + '0a000002');
+    expect(gb.g2.stats.txPackets).toBe(before + 1);
+    let r = await run('--no-names', 'add-flow', BR, 'table=8,in_port=g1,actions=drop');
+    expect(r.stderr).toBe('tsvs-ofctl: column 17: g1: invalid or unknown port for in_port\n');
+    r = await run('add-flow', BR, 'table=8,in_port=nosuch,actions=drop');
+    expect(r.stderr).toBe('tsvs-ofctl: column 17: nosuch: invalid or unknown port for in_port\n');
+    await ok('del-flows', BR, 'table=8');
   });
 
   it('an OpenFlow ERROR prints like ovs-ofctl (the error, then the request) and exits 1', async () => {
