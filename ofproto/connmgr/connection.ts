@@ -112,6 +112,8 @@ export class Connection implements OfConn {
   private txqBytes = 0;
   private txqPacketIns = 0;
   private waitingDrain = false;
+  /** Reading stopped while a multipart reply over txMaxBytes drains (see enqueue). */
+  private readPaused = false;
   private corked = false;
   /**
    * While a received chunk is being handled: the replies it produced, written
@@ -202,7 +204,7 @@ export class Connection implements OfConn {
       this.host.log('error', `${this.name}: cannot encode message type ${msg.type}: ${(e as Error).message}`);
       return;
     }
-    this.enqueue(buf, packetIn);
+    this.enqueue(buf, packetIn, msg.type === OFPT.MULTIPART_REPLY);
   }
 
   wantsAsync(kind: AsyncKind, reason: number): boolean {
@@ -305,6 +307,7 @@ export class Connection implements OfConn {
     this.rxRepliesBytes = 0;
     if (list.length === 0 || this.socket.destroyed) return;
     if (!this.socket.write(list.length === 1 ? list[0]! : Buffer.concat(list))) this.waitingDrain = true;
+    else if (this.txqHead < this.txq.length) this.onDrain(); // queued behind these replies, and no 'drain' will come
   }
 
   private framingFailed(e: OfpError): void {
@@ -497,7 +500,13 @@ export class Connection implements OfConn {
     return this.socket.write(buf);
   }
 
-  private enqueue(buf: Buffer, packetIn: boolean): void {
+  /**
+   * `bulk`: a part of a multipart reply. The peer asked for all of it (a dump
+   * of 100k flows is megabytes), so it is queued beyond txMaxBytes, and, as
+   * OVS stops serving a connection with a reply backlog (OFCONN_REPLY_MAX),
+   * reading from the peer pauses until the queue has drained.
+   */
+  private enqueue(buf: Buffer, packetIn: boolean, bulk = false): void {
     if (!this.waitingDrain && this.txq.length === this.txqHead) {
       if (this.socketQueuedBytes() + buf.length > this.txMaxBytes) {
         // Not backpressured yet the socket holds a lot: fall through to the queue rules.
@@ -515,7 +524,13 @@ export class Connection implements OfConn {
       }
     } else if (total > this.txMaxBytes) {
       this.evictPacketIns(total - this.txMaxBytes);
-      if (this.txqBytes + this.socketQueuedBytes() + buf.length > this.txMaxBytes) {
+      if (bulk) {
+        if (!this.readPaused) {
+          this.readPaused = true;
+          this.socket.pause();
+        }
+      } else if (!this.readPaused && this.txqBytes + this.socketQueuedBytes() + buf.length > this.txMaxBytes) {
+        // (While a bulk reply drains, requests are not read: what else comes is async and small.)
         this.close(`transmit queue over ${this.txMaxBytes} bytes: peer is not reading, disconnecting`);
         return;
       }
@@ -561,6 +576,10 @@ export class Connection implements OfConn {
     if (this.txqHead === this.txq.length) {
       this.txq = [];
       this.txqHead = 0;
+      if (this.readPaused) {
+        this.readPaused = false;
+        this.socket.resume();
+      }
     } else if (this.txqHead > 1024) {
       this.txq = this.txq.slice(this.txqHead);
       this.txqHead = 0;

@@ -56,9 +56,10 @@ export interface RunResult {
 }
 
 /** Runs bin/<tool>.js with args; TSVS_RUNDIR points at rundir. */
-export function runTool(tool: 'tsvs-vsctl' | 'tsvs-appctl' | 'tsvs-vswitchd', args: string[], rundir: string, timeoutMs = 20_000): Promise<RunResult> {
+export function runTool(tool: 'tsvs-vsctl' | 'tsvs-appctl' | 'tsvs-vswitchd' | 'tsvs-ofctl', args: string[], rundir: string, timeoutMs = 20_000, stdin?: string): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const p = spawn(process.execPath, [join(REPO, 'bin', `${tool}.js`), ...args], { env: { ...process.env, TSVS_RUNDIR: rundir } });
+    p.stdin.end(stdin ?? '');
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -206,9 +206,10 @@ export function formatMultipartReply(m: MultipartReplyMsg): string {
       return s;
     }
     case OFPMP.METER:
-      return b.meters.map((s) => `\n${formatMeterStats(s)}`).join('');
+      // ofp-print ends each meter with a newline and starts the next with one: a blank line between.
+      return b.meters.map((s) => `\n${formatMeterStats(s)}`).join('\n');
     case OFPMP.METER_CONFIG:
-      return b.meters.map((c) => `\n${formatMeterConfig(c)}`).join('');
+      return b.meters.map((c) => `\n${formatMeterConfig(c)}`).join('\n');
     case OFPMP.METER_FEATURES:
       return `\n${formatMeterFeatures(b)}`;
     default:

@@ -438,6 +438,19 @@ describe('Connection: transmit limits', () => {
     expect(echoes.map((m) => m.xid)).toEqual([...Array(100).keys()]);
   });
 
+  it('a multipart reply over txMaxBytes is sent whole; reading pauses until it drains', async () => {
+    const sock = new FakeSocket(4096);
+    const r = await established({ txMaxBytes: 64 * 1024 }, sock);
+    sock.autoAck = false;
+    const desc = { mpType: OFPMP.DESC, mfrDesc: 'm', hwDesc: 'h', swDesc: 's', serialNum: 'n', dpDesc: 'd' } as const;
+    for (let i = 0; i < 100; i++) r.conn.send({ type: OFPT.MULTIPART_REPLY, version: 4, xid: 7, flags: i < 99 ? 1 : 0, body: desc });
+    expect(r.conn.state).toBe('active');
+    expect(sock.isPaused()).toBe(true);
+    sock.release();
+    await vi.waitFor(() => expect(sock.sent().filter((m) => m.type === OFPT.MULTIPART_REPLY)).toHaveLength(100));
+    await vi.waitFor(() => expect(sock.isPaused()).toBe(false));
+  });
+
   it('disconnects rather than grow without bound when replies overflow', async () => {
     const sock = new FakeSocket(4096);
     const r = await established({ txMaxBytes: 64 * 1024 }, sock);
