@@ -153,7 +153,17 @@ export class Datapath implements RxSink {
     port.portNo = no;
     this.portsByNo[no] = port;
     this.portsByName.set(port.name, port);
-    if (this.started) await port.start(this);
+    if (this.started) {
+      try {
+        await port.start(this);
+      } catch (e) {
+        // A port that could not open (no such device...) is not left behind.
+        this.portsByNo[no] = undefined;
+        this.portsByName.delete(port.name);
+        await port.stop();
+        throw e;
+      }
+    }
     return no;
   }
 
