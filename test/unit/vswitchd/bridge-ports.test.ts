@@ -110,6 +110,16 @@ describe('Bridges: system, tap and internal interfaces, VLANs, controllers', () 
     expect([iface('br0').ofport, iface('br0').error, iface('br0').mac_in_use, iface('br0').link_state, iface('br0').admin_state, iface('br0').mtu])
       .toEqual([65534, null, '02:aa:00:00:00:01', 'up', 'up', 1500]);
     expect(bridges.list()[0].of.ofPortOf('br0')).toBe(OFPP.LOCAL);
+    expect(bridges.dpctlShow()).toContain('port 0: br0 (internal)');
+  });
+
+  it('NORMAL floods to the LOCAL port (datapath port 0) too', async () => {
+    db.transact(addPortOps('br0', 'g1', { type: 'guest', options: { mac: '02:00:00:00:00:01', ip: '10.0.0.1/24' } }));
+    await bridges.idle();
+    expect(iface('g1').ofport).toBe(1);
+    await bridges.guest('g1')!.ping('10.0.0.2', 1, { intervalMs: 0, timeoutMs: 20 });
+    expect(host.open.get('br0')!.sent).toBeGreaterThan(0);
+    expect(bridges.dumpFlows('br0')).toMatch(/in_port\(1\).*actions:.*\b0\b/);
   });
 
   it('system ports attach existing devices; a missing one is an error like OVS, the rest works, and it is retried when it appears', async () => {
