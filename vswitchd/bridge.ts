@@ -68,6 +68,8 @@ export class Bridges {
   private readonly bridges = new Map<string, RunningBridge>();
   /** Interface uuid -> error text (null when fine), for write-back. */
   private readonly errors = new Map<string, string | null>();
+  /** Interface uuid -> the last error logged for it. */
+  private readonly warned = new Map<string, string>();
   /** Names of system devices that were missing at the last reconfiguration (retried when they appear). */
   private missing = new Set<string>();
   private readonly statsIntervalMs: number;
@@ -270,7 +272,9 @@ export class Bridges {
             const text = interfaceError(i, e);
             this.errors.set(i._uuid, text);
             if (isMissingDevice(e)) this.missing.add(iname);
-            this.log.warn(`bridge ${name}: could not add interface ${iname}: ${text}`);
+            // Once per distinct error, not at every reconfiguration.
+            if (this.warned.get(i._uuid) !== text) this.log.warn(`bridge ${name}: could not add interface ${iname}: ${text}`);
+            this.warned.set(i._uuid, text);
             continue;
           }
         } else if (!sameVlan(rp.vlan, vlan)) {
@@ -280,9 +284,11 @@ export class Bridges {
           this.log.info(`bridge ${name}: port ${iname}: VLAN config ${JSON.stringify(vlan)}`);
         }
         this.errors.set(i._uuid, null);
+        this.warned.delete(i._uuid);
         if (rp.port instanceof PatchPort) patches.set(iname, rp.port);
       }
     }
+    for (const u of this.warned.keys()) if (!this.errors.has(u)) this.warned.delete(u);
     // Patch pairs: both ends must exist and name each other.
     for (const [name, p] of patches) {
       const i = this.ifaceByName(name);
