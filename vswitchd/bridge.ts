@@ -213,14 +213,16 @@ export class Bridges {
       let b = this.bridges.get(name);
       const failMode = br.fail_mode === 'secure' ? 'secure' : 'standalone';
       const targets: ControllerConfig[] = [];
+      const warnings: string[] = [];
       for (const cu of (br.controller ?? []) as readonly string[]) {
         const c = this.db.get('Controller', cu);
         if (!c) continue;
         const cc = controllerConfigOf(c);
         targets.push(cc.config);
-        if (cc.warning && b?.controllers !== JSON.stringify(targets)) this.log.warn(`bridge ${name}: ${cc.warning}`);
+        if (cc.warning) warnings.push(cc.warning);
       }
       const controllers = JSON.stringify(targets);
+      if (b?.controllers !== controllers) for (const w of warnings) this.log.warn(`bridge ${name}: ${w}`);
       if (!b) {
         const of = new OpenFlowBridge({ name, rundir: this.rundir, failMode });
         await of.start();
