@@ -44,6 +44,8 @@ export interface BridgesOptions {
   rundir?: string;
   /** Builds system/tap/internal ports (default: real devices, datapath/ports/factory.ts). */
   devicePorts?: DevicePortFactory;
+  /** false: internal interfaces get no Linux device (a port that drops what it is sent). Default true. */
+  internalDevices?: boolean;
   /** Does a network device exist (to retry missing system devices)? Default: /sys/class/net/NAME. */
   deviceExists?: (name: string) => boolean;
 }
@@ -76,6 +78,7 @@ export class Bridges {
   private readonly rundir: string;
   private readonly devicePorts: DevicePortFactory;
   private readonly deviceExists: (name: string) => boolean;
+  private readonly internalDevices: boolean;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -95,6 +98,7 @@ export class Bridges {
     this.rundir = o.rundir ?? '.';
     this.devicePorts = o.devicePorts ?? createPort;
     this.deviceExists = o.deviceExists ?? ((name) => existsSync(`/sys/class/net/${name}`));
+    this.internalDevices = o.internalDevices ?? true;
   }
 
   /** Applies the current DB, then follows every commit; statistics every statsIntervalMs. */
@@ -263,7 +267,7 @@ export class Bridges {
         let rp = b.ports.get(iname);
         if (!rp) {
           try {
-            const port = makeInterfacePort(i, this.devicePorts);
+            const port = makeInterfacePort(i, this.devicePorts, this.internalDevices);
             const req = ofportRequestOf(i, name);
             const ofPort = await b.of.addPort(port, { ofPort: req ?? freeOfPort(b, requested), vlan });
             rp = { ifaceUuid: i._uuid, port, ofPort, signature: signatureOf(i), ofportRequest: req, vlan };

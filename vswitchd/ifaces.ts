@@ -8,6 +8,7 @@ import { formatMac } from '../datapath/packet/addr.js';
 import { createPort, type InterfaceOptionValue } from '../datapath/ports/factory.js';
 import { DgramPort } from '../datapath/ports/dgram.js';
 import { GuestPort } from '../datapath/ports/guest.js';
+import { NullInternalPort } from '../datapath/ports/null-internal.js';
 import { PatchPort } from '../datapath/ports/patch.js';
 import type { Port } from '../datapath/ports/port.js';
 import { StreamPort } from '../datapath/ports/stream.js';
@@ -30,11 +31,12 @@ export function optionsOf(i: Iface): Map<string, string> {
 }
 
 /** The port for an Interface row (not started). Throws with a message for Interface.error. */
-export function makeInterfacePort(i: Iface, devices: DevicePortFactory = createPort): Port {
+export function makeInterfacePort(i: Iface, devices: DevicePortFactory = createPort, internalDevices = true): Port {
   const name = i.name as string;
   const type = i.type as string;
   const o = optionsOf(i);
   if (!IFACE_TYPES.has(type)) throw new Error(`unsupported interface type "${type}" (tsvs-vswitchd creates system, tap, internal, guest, patch, stream and dgram interfaces)`);
+  if (type === 'internal' && !internalDevices) return new NullInternalPort(name, macFor(i._uuid));
   if (DEVICE_TYPES.has(type)) return devices({ name, type: type || 'system', options: Object.fromEntries(o) });
   if (type === 'patch') return new PatchPort(name, macFor(i._uuid));
   // QEMU NICs: -netdev stream (unix socket; tsvs listens, or connects with options:role=client) and -netdev dgram (UDP).

@@ -21,6 +21,7 @@ c=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=10); c.sendall
 describe.skipIf(!isRoot())('tsvs-vswitchd: system, tap and internal ports with real hosts', () => {
   const lab = new NetLab('tsd');
   const d = new DaemonProcess();
+  d.internalDevices = true; // unique bridge names: their TAPs do not clash
   const br = lab.name('br');
   const vsctl = async (...args: string[]): Promise<string> => {
     const r = await runTool('tsvs-vsctl', ['--timeout=10', ...args], d.rundir);

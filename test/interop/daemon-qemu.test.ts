@@ -18,6 +18,7 @@ const BOOT_MS = 90_000;
 
 describe.skipIf(qemuMissing() !== null || !isRoot())('tsvs-vswitchd: QEMU guests on system ports (QEMU-opened TAPs)', () => {
   const d = new DaemonProcess();
+  d.internalDevices = true; // unique bridge names: their TAPs do not clash
   const tag = `tsq${randomBytes(2).toString('hex')}`;
   const br = `${tag}br`;
   const guests: QemuGuest[] = [];

@@ -113,6 +113,28 @@ describe('Bridges: system, tap and internal interfaces, VLANs, controllers', () 
     expect(bridges.dpctlShow()).toContain('port 0: br0 (internal)');
   });
 
+  it('internalDevices false: internal interfaces are device-less ports (LOCAL still exists)', async () => {
+    const db2 = Database.inMemory();
+    db2.transact([
+      { op: 'insert', table: 'Open_vSwitch', row: { bridges: [named('b')] } },
+      { op: 'insert', table: 'Interface', uuidName: 'i', row: { name: 'brx', type: 'internal' } },
+      { op: 'insert', table: 'Port', uuidName: 'p', row: { name: 'brx', interfaces: [named('i')] } },
+      { op: 'insert', table: 'Bridge', uuidName: 'b', row: { name: 'brx', ports: [named('p')] } },
+    ]);
+    const h2 = new FakeHost();
+    const b2 = new Bridges(db2, new Vlog({ console: false }).module('bridge'), { rundir, devicePorts: h2.factory, internalDevices: false });
+    await b2.start();
+    try {
+      const row = db2.find('Interface', [['name', '==', 'brx']])[0];
+      expect([row.ofport, row.error, row.link_state]).toEqual([65534, null, 'up']);
+      expect(h2.created).toEqual([]);
+      expect(b2.dpctlShow()).toContain('port 0: brx (internal)');
+    } finally {
+      await b2.stop();
+      db2.close();
+    }
+  });
+
   it('NORMAL floods to the LOCAL port (datapath port 0) too', async () => {
     db.transact(addPortOps('br0', 'g1', { type: 'guest', options: { mac: '02:00:00:00:00:01', ip: '10.0.0.1/24' } }));
     await bridges.idle();
