@@ -150,12 +150,15 @@ export class Datapath implements RxSink {
 
   // --- ports ------------------------------------------------------------------
 
-  /** Add a port; returns its port number (requested, or the lowest free from 1). */
+  /**
+   * Add a port; returns its port number (requested, or the lowest free from 1).
+   * Port 0 is only ever given on request: the bridge's own (local) port, as in OVS.
+   */
   async addPort(port: Port, requestedNo?: number): Promise<number> {
     if (this.portsByName.has(port.name)) throw new DpifError('EEXIST', `${this.name}: port ${port.name} already exists`);
-    let no = requestedNo ?? 0;
-    if (no) {
-      if (!Number.isInteger(no) || no < 1 || no > MAX_PORT_NO) throw new DpifError('EINVAL', `${this.name}: bad port number ${no}`);
+    let no = requestedNo ?? -1;
+    if (no !== -1) {
+      if (!Number.isInteger(no) || no < 0 || no > MAX_PORT_NO) throw new DpifError('EINVAL', `${this.name}: bad port number ${no}`);
       if (this.portsByNo[no]) throw new DpifError('EEXIST', `${this.name}: port number ${no} is in use`);
     } else {
       no = 1;
@@ -164,7 +167,17 @@ export class Datapath implements RxSink {
     port.portNo = no;
     this.portsByNo[no] = port;
     this.portsByName.set(port.name, port);
-    if (this.started) await port.start(this);
+    if (this.started) {
+      try {
+        await port.start(this);
+      } catch (e) {
+        // A port that could not open (no such device...) is not left behind.
+        this.portsByNo[no] = undefined;
+        this.portsByName.delete(port.name);
+        await port.stop();
+        throw e;
+      }
+    }
     return no;
   }
 

@@ -13,6 +13,7 @@ import type { Port } from '../datapath/ports/port.js';
 import { ConnMgr, type ControllerConfig, type ConnMgrOptions, type ServiceConfig } from './connmgr/connmgr.js';
 import type { PortVlanConfig } from './normal/port-vlan.js';
 import type { ConnectionSet, OfConn } from './ofconn.js';
+import { OFPP } from './openflow/constants.js';
 import { Ofproto, type FailMode, type OfprotoOptions } from './ofproto.js';
 
 export interface OpenFlowBridgeOptions {
@@ -108,7 +109,9 @@ export class OpenFlowBridge {
   async addPort(port: Port, o: BridgePortOptions = {}): Promise<number> {
     if (this.state === 'stopped') throw new Error(`${this.name}: bridge was stopped`);
     // Same datapath and OpenFlow number when that datapath number is free (easier to read in traces).
-    const want = o.ofPort !== undefined && o.ofPort <= 0xfeff && this.datapath.port(o.ofPort) === undefined ? o.ofPort : undefined;
+    // The LOCAL port is datapath port 0, as in OVS.
+    const dpWant = o.ofPort === OFPP.LOCAL ? 0 : o.ofPort;
+    const want = dpWant !== undefined && dpWant <= 0xfeff && this.datapath.port(dpWant) === undefined ? dpWant : undefined;
     const dpNo = await this.datapath.addPort(port, want);
     try {
       return this.ofproto.addPort(dpNo, { ...(o.ofPort !== undefined ? { ofPort: o.ofPort } : {}), ...(o.vlan ? { vlan: o.vlan } : {}) });

@@ -1,31 +1,53 @@
 // Reconfiguration (OVS bridge.c): after each commit, make the running bridges
 // match the config DB — one OpenFlow bridge (Datapath + Ofproto + ConnMgr, with
 // its <rundir>/<bridge>.mgmt socket, fail_mode and controllers) per Bridge, one
-// port per Interface of a supported type (guest, patch) — then write back what
-// actually happened (ofport, mac_in_use, link/admin state, error) and bump
-// cur_cfg to the next_cfg that was applied, so clients waiting for it can go on.
+// port per Interface (system, tap, internal, guest, patch, stream, dgram; the
+// internal Interface named after the bridge is its OpenFlow LOCAL port), with
+// the VLAN config of its Port row — then write back what actually happened
+// (ofport, mac_in_use, mtu, link/admin state, error) and bump cur_cfg to the
+// next_cfg that was applied, so clients waiting for it can go on. Building a
+// port from its rows lives in ifaces.ts.
 
+import { existsSync } from 'node:fs';
 import { Datapath } from '../datapath/dpif.js';
 import { formatMac } from '../datapath/packet/addr.js';
+import { createPort } from '../datapath/ports/factory.js';
 import { GuestPort } from '../datapath/ports/guest.js';
-import { DgramPort } from '../datapath/ports/dgram.js';
 import { PatchPort } from '../datapath/ports/patch.js';
-import { StreamPort } from '../datapath/ports/stream.js';
 import type { Port } from '../datapath/ports/port.js';
 import type { Database, VswitchRow } from './db/database.js';
 import { OpenFlowBridge } from '../ofproto/bridge.js';
+import type { ControllerConfig } from '../ofproto/connmgr/connmgr.js';
+import type { PortVlanConfig } from '../ofproto/normal/port-vlan.js';
+import { OFPP } from '../ofproto/openflow/constants.js';
+import {
+  controllerConfigOf, interfaceError, isMissingDevice, makeInterfacePort, optionsOf, portVlanOf, sameVlan,
+  type DevicePortFactory, type Iface,
+} from './ifaces.js';
 import type { ModuleLog } from './vlog.js';
-
-/** Interface types the daemon creates. system/tap/internal exist as datapath ports (datapath/ports/factory.ts) but are not created by the daemon yet. */
-const SUPPORTED_TYPES = new Set(['guest', 'patch', 'stream', 'dgram']);
-const SUPPORTED_TEXT = 'tsvs-vswitchd creates guest, patch, stream and dgram interfaces';
 
 interface RunningPort {
   readonly ifaceUuid: string;
   readonly port: Port;
+  /** OpenFlow port number (OFPP.LOCAL for the bridge's own internal port). */
+  readonly ofPort: number;
   /** Config the port was built from; a change rebuilds it. */
   readonly signature: string;
   readonly ofportRequest: number | null;
+  vlan: PortVlanConfig;
+}
+
+export interface BridgesOptions {
+  /** Interface.statistics period (ms; default 5000). */
+  statsIntervalMs?: number;
+  /** Where each bridge's <name>.mgmt OpenFlow socket lives (default "."). */
+  rundir?: string;
+  /** Builds system/tap/internal ports (default: real devices, datapath/ports/factory.ts). */
+  devicePorts?: DevicePortFactory;
+  /** false: internal interfaces get no Linux device (a port that drops what it is sent). Default true. */
+  internalDevices?: boolean;
+  /** Does a network device exist (to retry missing system devices)? Default: /sys/class/net/NAME. */
+  deviceExists?: (name: string) => boolean;
 }
 
 interface RunningBridge {
@@ -44,16 +66,19 @@ export interface BridgeCounters {
   statsUpdates: number;
 }
 
-type Iface = VswitchRow<'Interface'>;
-
-function optionsOf(i: Iface): Map<string, string> {
-  return i.options as unknown as Map<string, string>;
-}
-
 export class Bridges {
   private readonly bridges = new Map<string, RunningBridge>();
   /** Interface uuid -> error text (null when fine), for write-back. */
   private readonly errors = new Map<string, string | null>();
+  /** Interface uuid -> the last error logged for it. */
+  private readonly warned = new Map<string, string>();
+  /** Names of system devices that were missing at the last reconfiguration (retried when they appear). */
+  private missing = new Set<string>();
+  private readonly statsIntervalMs: number;
+  private readonly rundir: string;
+  private readonly devicePorts: DevicePortFactory;
+  private readonly deviceExists: (name: string) => boolean;
+  private readonly internalDevices: boolean;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -64,27 +89,56 @@ export class Bridges {
   constructor(
     private readonly db: Database,
     private readonly log: ModuleLog,
-    private readonly statsIntervalMs = 5000,
-    /** Where each bridge's <name>.mgmt OpenFlow socket lives. */
-    private readonly rundir = '.',
-  ) {}
+    statsIntervalMsOrOptions: number | BridgesOptions = {},
+    /** Where each bridge's <name>.mgmt OpenFlow socket lives (with a number as third argument). */
+    rundir = '.',
+  ) {
+    const o: BridgesOptions = typeof statsIntervalMsOrOptions === 'number' ? { statsIntervalMs: statsIntervalMsOrOptions, rundir } : statsIntervalMsOrOptions;
+    this.statsIntervalMs = o.statsIntervalMs ?? 5000;
+    this.rundir = o.rundir ?? '.';
+    this.devicePorts = o.devicePorts ?? createPort;
+    this.deviceExists = o.deviceExists ?? ((name) => existsSync(`/sys/class/net/${name}`));
+    this.internalDevices = o.internalDevices ?? true;
+  }
 
   /** Applies the current DB, then follows every commit; statistics every statsIntervalMs. */
   async start(): Promise<void> {
     this.unsubscribe = this.db.onCommit(() => this.schedule());
-    this.statsTimer = setInterval(() => this.updateStats(), this.statsIntervalMs);
+    this.statsTimer = setInterval(() => {
+      this.updateStats();
+      this.retryMissingDevices();
+    }, this.statsIntervalMs);
     this.statsTimer.unref();
     this.schedule();
     await this.idle();
   }
 
+  /** Stops every bridge and port; TAP devices the daemon created (tap, internal) go away with them. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.statsTimer) clearInterval(this.statsTimer);
-    await this.running;
-    for (const b of this.bridges.values()) await b.of.stop();
+    await this.idle();
+    for (const b of this.bridges.values()) {
+      try {
+        await b.of.stop();
+      } catch (e) {
+        this.log.warn(`bridge ${b.name}: stop failed: ${(e as Error).message}`);
+      }
+    }
     this.bridges.clear();
+  }
+
+  /** A system device that was missing exists now: reconfigure (OVS notices through netlink). */
+  retryMissingDevices(): void {
+    if (this.stopped || this.missing.size === 0) return;
+    for (const name of this.missing) {
+      if (this.deviceExists(name)) {
+        this.log.info(`network device ${name} appeared: reconfiguring`);
+        this.schedule();
+        return;
+      }
+    }
   }
 
   /** Resolves when no reconfiguration is pending. */
@@ -130,41 +184,49 @@ export class Bridges {
     if (!ovs) return;
     const nextCfg = ovs.next_cfg as number;
     this.counters.reconfigurations++;
-    const want = new Map<string, { br: VswitchRow<'Bridge'>; ifaces: Iface[] }>();
+    const want = new Map<string, { br: VswitchRow<'Bridge'>; ifaces: WantedIface[] }>();
     for (const bu of ovs.bridges as readonly string[]) {
       const br = db.get('Bridge', bu);
       if (!br) continue;
-      const ifaces: Iface[] = [];
+      const ifaces: WantedIface[] = [];
       for (const pu of br.ports as readonly string[]) {
         const port = db.get('Port', pu);
-        for (const iu of (port?.interfaces ?? []) as readonly string[]) {
+        if (!port) continue;
+        const v = portVlanOf(port);
+        for (const iu of (port.interfaces ?? []) as readonly string[]) {
           const i = db.get('Interface', iu);
-          if (i) ifaces.push(i);
+          if (i) ifaces.push({ i, vlan: v.vlan, vlanWarning: v.warning, vlanError: v.error });
         }
       }
       // Name order, so port numbers do not depend on uuids.
-      ifaces.sort((a, b) => ((a.name as string) < (b.name as string) ? -1 : (a.name as string) > (b.name as string) ? 1 : 0));
+      ifaces.sort((a, b) => ((a.i.name as string) < (b.i.name as string) ? -1 : (a.i.name as string) > (b.i.name as string) ? 1 : 0));
       want.set(br.name as string, { br, ifaces });
     }
-    // Bridges that went away.
+    // Bridges that went away (with their ports and the devices tsvs created for them).
     for (const [name, b] of this.bridges) {
       if (!want.has(name)) {
-        await b.of.stop();
         this.bridges.delete(name);
+        await b.of.stop();
         this.log.info(`bridge ${name}: deleted`);
       }
     }
     this.errors.clear();
+    this.missing = new Set();
     const patches = new Map<string, PatchPort>();
     for (const [name, { br, ifaces }] of want) {
       let b = this.bridges.get(name);
       const failMode = br.fail_mode === 'secure' ? 'secure' : 'standalone';
-      const targets: string[] = [];
+      const targets: ControllerConfig[] = [];
+      const warnings: string[] = [];
       for (const cu of (br.controller ?? []) as readonly string[]) {
         const c = this.db.get('Controller', cu);
-        if (c) targets.push(c.target as string);
+        if (!c) continue;
+        const cc = controllerConfigOf(c);
+        targets.push(cc.config);
+        if (cc.warning) warnings.push(cc.warning);
       }
       const controllers = JSON.stringify(targets);
+      if (b?.controllers !== controllers) for (const w of warnings) this.log.warn(`bridge ${name}: ${w}`);
       if (!b) {
         const of = new OpenFlowBridge({ name, rundir: this.rundir, failMode });
         await of.start();
@@ -177,46 +239,62 @@ export class Bridges {
         try {
           await b.of.setControllers(targets);
           b.controllers = controllers;
-          this.log.info(`bridge ${name}: controllers ${targets.join(' ') || '(none)'}`);
+          this.log.info(`bridge ${name}: controllers ${targets.map((t) => t.target).join(' ') || '(none)'}`);
         } catch (e) {
           this.log.warn(`bridge ${name}: bad controller target: ${(e as Error).message}`);
         }
       }
-      const wanted = new Map(ifaces.map((i) => [i.name as string, i]));
+      const wanted = new Map(ifaces.map((w) => [w.i.name as string, w.i]));
       for (const [iname, rp] of b.ports) {
         const i = wanted.get(iname);
-        if (!i || i._uuid !== rp.ifaceUuid || signatureOf(i) !== rp.signature || ofportRequestOf(i) !== rp.ofportRequest) {
-          await b.of.removePort(iname);
+        if (!i || i._uuid !== rp.ifaceUuid || signatureOf(i) !== rp.signature || ofportRequestOf(i, name) !== rp.ofportRequest) {
           b.ports.delete(iname);
-          this.log.info(`bridge ${name}: deleted interface ${iname} on port ${rp.port.portNo}`);
+          await b.of.removePort(iname);
+          this.log.info(`bridge ${name}: deleted interface ${iname} on port ${formatOfPort(rp.ofPort)}`);
         }
       }
-      for (const i of ifaces) {
+      const requested = new Set(ifaces.map((w) => ofportRequestOf(w.i, name)).filter((n): n is number => n !== null));
+      for (const { i, vlan, vlanWarning, vlanError } of ifaces) {
         const iname = i.name as string;
-        const type = i.type as string;
-        if (!SUPPORTED_TYPES.has(type)) {
-          this.errors.set(i._uuid, `unsupported interface type "${type || 'system'}" (${SUPPORTED_TEXT})`);
+        if (vlanError !== undefined) {
+          this.errors.set(i._uuid, vlanError);
+          if (b.ports.has(iname)) {
+            b.ports.delete(iname);
+            await b.of.removePort(iname);
+          }
           continue;
         }
         let rp = b.ports.get(iname);
         if (!rp) {
           try {
-            const port = this.makePort(i);
-            const req = ofportRequestOf(i);
-            await b.of.addPort(port, req !== null ? { ofPort: req } : {});
-            rp = { ifaceUuid: i._uuid, port, signature: signatureOf(i), ofportRequest: req };
+            const port = makeInterfacePort(i, this.devicePorts, this.internalDevices);
+            const req = ofportRequestOf(i, name);
+            const ofPort = await b.of.addPort(port, { ofPort: req ?? freeOfPort(b, requested), vlan });
+            rp = { ifaceUuid: i._uuid, port, ofPort, signature: signatureOf(i), ofportRequest: req, vlan };
             b.ports.set(iname, rp);
-            this.log.info(`bridge ${name}: added interface ${iname} on port ${port.portNo}`);
+            if (vlanWarning) this.log.warn(`bridge ${name}: ${vlanWarning}`);
+            this.log.info(`bridge ${name}: added interface ${iname} on port ${formatOfPort(ofPort)}`);
           } catch (e) {
-            this.errors.set(i._uuid, (e as Error).message);
-            this.log.warn(`bridge ${name}: could not add interface ${iname}: ${(e as Error).message}`);
+            const text = interfaceError(i, e);
+            this.errors.set(i._uuid, text);
+            if (isMissingDevice(e)) this.missing.add(iname);
+            // Once per distinct error, not at every reconfiguration.
+            if (this.warned.get(i._uuid) !== text) this.log.warn(`bridge ${name}: could not add interface ${iname}: ${text}`);
+            this.warned.set(i._uuid, text);
             continue;
           }
+        } else if (!sameVlan(rp.vlan, vlan)) {
+          b.of.ofproto.setPortConfig(rp.ofPort, { vlan });
+          rp.vlan = vlan;
+          if (vlanWarning) this.log.warn(`bridge ${name}: ${vlanWarning}`);
+          this.log.info(`bridge ${name}: port ${iname}: VLAN config ${JSON.stringify(vlan)}`);
         }
         this.errors.set(i._uuid, null);
+        this.warned.delete(i._uuid);
         if (rp.port instanceof PatchPort) patches.set(iname, rp.port);
       }
     }
+    for (const u of this.warned.keys()) if (!this.errors.has(u)) this.warned.delete(u);
     // Patch pairs: both ends must exist and name each other.
     for (const [name, p] of patches) {
       const i = this.ifaceByName(name);
@@ -237,39 +315,21 @@ export class Bridges {
     return this.db.find('Interface', [['name', '==', name]])[0];
   }
 
-  private makePort(i: Iface): Port {
-    const name = i.name as string;
-    const o = optionsOf(i);
-    if (i.type === 'patch') return new PatchPort(name, macFor(i._uuid));
-    // QEMU NICs: -netdev stream (unix socket; tsvs listens, or connects with options:role=client) and -netdev dgram (UDP).
-    // options:mac, else a stable one made up from the row.
-    const mac = o.get('mac') ?? formatMac(macFor(i._uuid));
-    if (i.type === 'stream') return StreamPort.fromOptions(name, Object.fromEntries(o), { mac });
-    if (i.type === 'dgram') return DgramPort.fromOptions(name, Object.fromEntries(o), { mac });
-    const vlanText = o.get('vlan');
-    const vlan = vlanText === undefined ? undefined : Number(vlanText);
-    if (vlanText !== undefined && !/^\d+$/.test(vlanText)) throw new Error(`${name}: options:vlan "${vlanText}" is not 0..4095`);
-    return new GuestPort(name, {
-      mac,
-      ...(o.has('ip') ? { ip: o.get('ip') } : {}),
-      ...(o.has('ip6') ? { ip6: o.get('ip6') } : {}),
-      ...(vlan !== undefined ? { vlan } : {}),
-    });
-  }
-
   /** One transaction with everything that differs from what the DB says, plus cur_cfg. */
   private writeBack(nextCfg: number): void {
     const ops: Parameters<Database['transact']>[0][number][] = [];
-    const running = new Map<string, Port>();
-    for (const b of this.bridges.values()) for (const rp of b.ports.values()) running.set(rp.ifaceUuid, rp.port);
+    const running = new Map<string, RunningPort>();
+    for (const b of this.bridges.values()) for (const rp of b.ports.values()) running.set(rp.ifaceUuid, rp);
     for (const i of this.db.list('Interface')) {
-      const p = running.get(i._uuid);
+      const rp = running.get(i._uuid);
+      const p = rp?.port;
       const err = this.errors.get(i._uuid) ?? null;
       const row = {
-        ofport: p ? p.portNo : this.errors.has(i._uuid) ? -1 : null,
+        ofport: rp ? ofportColumn(rp.ofPort) : this.errors.has(i._uuid) ? -1 : null,
         mac_in_use: p ? formatMac(p.mac) : null,
         link_state: p ? (p.carrier ? 'up' : 'down') : null,
         admin_state: p ? 'up' : null,
+        mtu: p && p.mtu > 0 ? p.mtu : null,
         error: err,
         ...(p ? {} : { statistics: new Map() }),
       };
@@ -337,20 +397,39 @@ export class Bridges {
   }
 }
 
-function ofportRequestOf(i: Iface): number | null {
+interface WantedIface {
+  i: Iface;
+  vlan: PortVlanConfig;
+  vlanWarning: string | undefined;
+  vlanError: string | undefined;
+}
+
+/** ofport_request, or LOCAL for the internal Interface named after its bridge (as OVS). */
+function ofportRequestOf(i: Iface, bridge: string): number | null {
   const r = i.ofport_request as number | null;
-  return typeof r === 'number' ? r : null;
+  if (typeof r === 'number') return r;
+  return i.name === bridge && i.type === 'internal' ? OFPP.LOCAL : null;
+}
+
+/** The lowest OpenFlow port number neither in use nor asked for by an ofport_request (as OVS numbers ports). */
+function freeOfPort(b: RunningBridge, requested: ReadonlySet<number>): number {
+  const used = new Set(b.of.ofproto.ports().map((p) => p.ofPort));
+  let n = 1;
+  while (used.has(n) || requested.has(n)) n++;
+  return n;
+}
+
+/** Interface.ofport as OVS writes it: LOCAL is 65534 (its OpenFlow 1.0 number). */
+function ofportColumn(ofPort: number): number {
+  return ofPort === OFPP.LOCAL ? 0xfffe : ofPort;
+}
+
+function formatOfPort(ofPort: number): string {
+  return ofPort === OFPP.LOCAL ? 'LOCAL' : String(ofPort);
 }
 
 function signatureOf(i: Iface): string {
   return JSON.stringify([i.type, [...optionsOf(i)]]);
-}
-
-/** A stable locally administered MAC from a row uuid. */
-function macFor(uuid: string): Uint8Array {
-  const h = Buffer.from(uuid.replace(/-/g, '').slice(0, 12), 'hex');
-  h[0] = (h[0] & 0xfe) | 0x02;
-  return new Uint8Array(h);
 }
 
 function sameDatum(a: unknown, b: unknown): boolean {

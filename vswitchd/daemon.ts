@@ -57,7 +57,11 @@ export class Daemon {
       db.transact([{ op: 'insert', table: 'Open_vSwitch', row: { ovs_version: TSVS_VERSION, db_version: db.schema.version } }]);
       log.info('initialised an empty database');
     }
-    this.bridges = new Bridges(db, this.vlog.module('bridge'), this.opts.statsIntervalMs, this.opts.rundir);
+    this.bridges = new Bridges(db, this.vlog.module('bridge'), {
+      statsIntervalMs: this.opts.statsIntervalMs,
+      rundir: this.opts.rundir,
+      internalDevices: this.opts.internalDevices,
+    });
     await this.bridges.start();
     this.registerAppctl();
     this.rpc = new RpcServer({

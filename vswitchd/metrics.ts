@@ -229,7 +229,9 @@ export class Metrics {
     });
 
     // Process metrics (CPU, memory, event loop lag, GC), read at scrape time too.
-    if (o.processMetrics !== false) collectDefaultMetrics({ register: r, prefix: 'tsvs_' });
+    // Event loop lag sampled every 500 ms, not prom-client's 10 ms: that timer alone
+    // woke an idle daemon 100 times a second (~0.4% CPU; issue 4 wants < 1% idle).
+    if (o.processMetrics !== false) collectDefaultMetrics({ register: r, prefix: 'tsvs_', eventLoopMonitoringPrecision: 500 });
   }
 
   async start(host: string, port: number): Promise<{ host: string; port: number }> {

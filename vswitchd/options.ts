@@ -19,6 +19,8 @@ export interface DaemonOptions {
   detach: boolean;
   pidfile: string;
   statsIntervalMs: number;
+  /** false (--no-internal-devices): internal interfaces get no TAP device. */
+  internalDevices: boolean;
   help: boolean;
   version: boolean;
 }
@@ -43,13 +45,15 @@ Open vSwitch-style virtual switch daemon.
   --detach               run in the background once ready
   --pidfile[=FILE]       pidfile (default <rundir>/tsvs-vswitchd.pid; always written)
   --stats-interval=MS    Interface statistics update period (default 5000)
+  --no-internal-devices  internal interfaces (the bridge's own port) get no TAP
+                         device: a port that drops what it is sent (tests, no root)
   -h, --help             this text
   -V, --version          print the version
 `;
 
 const WITH_VALUE = new Set(['rundir', 'dbdir', 'metrics-address', 'log-level', 'stats-interval']);
 const OPTIONAL_VALUE = new Set(['log-file', 'pidfile']);
-const FLAGS = new Set(['detach', 'help', 'version']);
+const FLAGS = new Set(['detach', 'help', 'version', 'no-internal-devices']);
 
 export function parseHostPort(text: string, what: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
@@ -115,6 +119,7 @@ export function parseDaemonOptions(argv: readonly string[], env: NodeJS.ProcessE
     detach,
     pidfile: typeof pf === 'string' ? resolve(cwd, pf) : join(rundir, 'tsvs-vswitchd.pid'),
     statsIntervalMs,
+    internalDevices: !raw.has('no-internal-devices'),
     help: raw.has('help'),
     version: raw.has('version'),
   };

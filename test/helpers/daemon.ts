@@ -80,6 +80,12 @@ export class DaemonProcess {
   log = '';
   readonly rundir: string;
   readonly dbdir: string;
+  /**
+   * false (default): start with --no-internal-devices, so the bridges' own
+   * ports make no TAP devices in the shared network namespace (test files
+   * running at once all use names like br0). Tests of real devices set true.
+   */
+  internalDevices = false;
 
   constructor(readonly dir: string = mkdtempSync(join(tmpdir(), 'tsvs-daemon-'))) {
     this.rundir = join(dir, 'run');
@@ -92,7 +98,7 @@ export class DaemonProcess {
 
   /** Starts the daemon and resolves once its RPC socket accepts connections (it logs "ready"). */
   async start(extra: string[] = []): Promise<void> {
-    const p = spawn(process.execPath, [join(REPO, 'bin', 'tsvs-vswitchd.js'), `--rundir=${this.rundir}`, `--dbdir=${this.dbdir}`, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, [join(REPO, 'bin', 'tsvs-vswitchd.js'), `--rundir=${this.rundir}`, `--dbdir=${this.dbdir}`, ...(this.internalDevices ? [] : ['--no-internal-devices']), ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = p;
     this.log = '';
     await new Promise<void>((res, rej) => {

@@ -54,13 +54,33 @@ describe('tsvs-vswitchd with tsvs-vsctl and tsvs-appctl', () => {
     expect(r.stderr).toContain('1 packets transmitted, 0 received, 100% packet loss');
   });
 
-  it('honours ofport_request; unsupported types get an error, not a port', async () => {
+  it('honours ofport_request; a bad type gets an error, not a port', async () => {
     await vsctl('add-port', 'br0', 'p3', '--', 'set', 'Interface', 'p3', 'type=guest', 'options:mac=02:00:00:00:00:03', 'ofport_request=10');
     expect(await vsctl('get', 'Interface', 'p3', 'ofport')).toBe('10\n');
-    expect(await vsctl('get', 'Interface', 'br0', 'ofport', 'error')).toBe('-1\n"unsupported interface type \\"internal\\" (tsvs-vswitchd creates guest, patch, stream and dgram interfaces)"\n');
-    await vsctl('add-port', 'br0', 'tap0', '--', 'set', 'Interface', 'tap0', 'type=tap');
-    expect(await vsctl('get', 'Interface', 'tap0', 'error')).toContain('unsupported interface type');
-    await vsctl('del-port', 'tap0');
+    await vsctl('add-port', 'br0', 'x0', '--', 'set', 'Interface', 'x0', 'type=bogus');
+    expect(await vsctl('get', 'Interface', 'x0', 'ofport', 'error')).toBe('-1\n"unsupported interface type \\"bogus\\" (tsvs-vswitchd creates system, tap, internal, guest, patch, stream and dgram interfaces)"\n');
+    await vsctl('del-port', 'x0');
+  });
+
+  it('--no-internal-devices: the bridge\'s own port is LOCAL without a device; tap ports create theirs, del-port deletes it; a missing system device is an error', async () => {
+    const sfx = Math.random().toString(36).slice(2, 7);
+    const br = `tbr${sfx}`;
+    const tap = `ttap${sfx}`;
+    await vsctl('add-br', br, '--', 'add-port', br, tap, '--', 'set', 'Interface', tap, 'type=tap', '--', 'add-port', br, `nodev${sfx}`);
+    expect(await vsctl('get', 'Interface', `nodev${sfx}`, 'ofport', 'error')).toBe(`-1\n"could not open network device nodev${sfx} (No such device)"\n`);
+    expect(await vsctl('get', 'Interface', br, 'ofport', 'error', 'link_state', 'admin_state', 'mtu')).toBe('65534\n[]\nup\nup\n1500\n');
+    expect(existsSync(`/sys/class/net/${br}`)).toBe(false);
+    expect(await appctl('dpctl/show')).toContain(`port 0: ${br} (internal)`);
+    if (process.getuid?.() !== 0) {
+      // Without CAP_NET_ADMIN no TAP can be made; OVS says the same.
+      expect(await vsctl('get', 'Interface', tap, 'error')).toBe(`"could not open network device ${tap} (Operation not permitted)"\n`);
+    } else {
+      expect(await vsctl('get', 'Interface', tap, 'ofport', 'error')).toBe('1\n[]\n');
+      expect(existsSync(`/sys/class/net/${tap}`)).toBe(true);
+      await vsctl('del-port', tap);
+      expect(existsSync(`/sys/class/net/${tap}`)).toBe(false);
+    }
+    await vsctl('del-br', br);
   });
 
   it('patch ports join two bridges', async () => {

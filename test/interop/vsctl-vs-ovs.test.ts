@@ -123,14 +123,15 @@ const SESSION: string[][] = [
 /**
  * Differences on purpose. Each is applied to both outputs before comparing.
  * - tsvs-vswitchd is running (it reconfigures and writes Interface.error for
- *   types it does not implement, such as the bridges' "internal" ports), while
- *   the OVS side is ovsdb-server alone: `error:` lines appear only in tsvs show.
+ *   interfaces it cannot open, such as system ports whose device does not
+ *   exist), while the OVS side is ovsdb-server alone: `error:` lines appear
+ *   only in tsvs show.
  * - tsvs-vswitchd records its version in Open_vSwitch.ovs_version on start;
  *   ovs-vsctl init leaves it empty until ovs-vswitchd runs.
  * - ovs-vsctl prints ports and interfaces in hash order; tsvs-vsctl by name.
  *   Show blocks are compared sorted.
  * - Interface columns the daemon writes (ofport, link_state, admin_state,
- *   mac_in_use, statistics, error) are filled in tsvs and empty on the OVS
+ *   mac_in_use, mtu, statistics, error) are filled in tsvs and empty on the OVS
  *   side, which has no ovs-vswitchd: their values are masked in list/find.
  * - Fake bridges (add-br BRIDGE PARENT VLAN) are not implemented: tsvs-vsctl
  *   refuses them with one line and exit 1, OVS creates one.
@@ -139,7 +140,7 @@ const INTENTIONAL = {
   showErrorLines: /^\s+error: .*$/gm,
   ovsVersionLines: /^\s+ovs_version: .*$/gm,
   fakeBridge: ['add-br', 'fake0', 'br0', '10'].join(' '),
-  daemonColumns: /^(admin_state|error|link_state|mac_in_use|ofport|statistics)(\s*): .*$/gm,
+  daemonColumns: /^(admin_state|error|link_state|mac_in_use|mtu|ofport|statistics)(\s*): .*$/gm,
 };
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
@@ -225,7 +226,7 @@ describe('tsvs-vsctl vs ovs-vsctl (Open vSwitch 3.1 ovsdb-server)', () => {
 
   it('the intentional show differences are really there (and nothing else differs: see the show steps)', async () => {
     const t = await runTool('tsvs-vsctl', ['show'], tsvs.rundir);
-    expect(t.stdout).toMatch(/^\s+error: "unsupported interface type \\"internal\\"/m);
+    expect(t.stdout).toMatch(/^\s+error: ".*"$/m);
     expect(t.stdout).toMatch(/^\s+ovs_version: "\d+\.\d+\.\d+"$/m);
   });
 });

@@ -55,17 +55,19 @@ describe('Bridges: reconfiguration from the config DB', () => {
     expect((iface('p1').statistics as ReadonlyMap<string, number>).get('tx_packets')).toBeGreaterThanOrEqual(2);
   });
 
-  it('unsupported types and bad options become Interface.error with ofport -1', async () => {
-    db.transact(addPortOps('br0', 't0', { type: 'tap' }));
+  it('unknown types and bad options become Interface.error with ofport -1; the rest works', async () => {
+    db.transact(addPortOps('br0', 't0', { type: 'bogus' }));
     db.transact(addPortOps('br0', 'g0', { type: 'guest', options: { mac: 'nonsense' } }));
+    db.transact(addPortOps('br0', 'g1', { type: 'guest', options: { mac: '02:00:00:00:00:08' } }));
     await bridges.idle();
-    expect([iface('t0').ofport, iface('t0').error]).toEqual([-1, 'unsupported interface type "tap" (tsvs-vswitchd creates guest, patch, stream and dgram interfaces)']);
+    expect([iface('t0').ofport, iface('t0').error]).toEqual([-1, 'unsupported interface type "bogus" (tsvs-vswitchd creates system, tap, internal, guest, patch, stream and dgram interfaces)']);
     expect(iface('g0').ofport).toBe(-1);
     expect(iface('g0').error).toMatch(/nonsense/);
+    expect([iface('g1').ofport, iface('g1').error, iface('g1').mtu]).toEqual([1, null, 1500]);
     // Fixing the config clears the error.
     db.transact([{ op: 'update', table: 'Interface', where: [['name', '==', 'g0']], row: { options: { mac: '02:00:00:00:00:09' } } }]);
     await bridges.idle();
-    expect([iface('g0').ofport, iface('g0').error]).toEqual([1, null]);
+    expect([iface('g0').ofport, iface('g0').error]).toEqual([2, null]);
   });
 
   it('a stream interface is a QEMU -netdev stream socket: a client frame reaches a guest through the bridge and the answer comes back', async () => {

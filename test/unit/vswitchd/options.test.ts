@@ -8,6 +8,8 @@ describe('tsvs-vswitchd options', () => {
     expect(o).toMatchObject({ rundir: '/repo/var/run', dbdir: '/repo/var/db', pidfile: '/repo/var/run/tsvs-vswitchd.pid', logLevel: 'info', detach: false, metricsAddress: { host: '127.0.0.1', port: 9475 }, metricsAddressIsDefault: true, logFile: null });
     const e = parseDaemonOptions([], { TSVS_RUNDIR: '/r', TSVS_DBDIR: 'd' }, '/repo');
     expect(e).toMatchObject({ rundir: '/r', dbdir: '/repo/d' });
+    expect(o.internalDevices).toBe(true);
+    expect(parseDaemonOptions(['--no-internal-devices'], {}).internalDevices).toBe(false);
   });
 
   it('takes --opt=value and --opt value; flags override the environment', () => {
