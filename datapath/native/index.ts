@@ -166,6 +166,9 @@ export class NativePort {
   readonly name: string;
   readonly ifindex: number;
   readonly kind: 'packet' | 'tap';
+  /** AF_PACKET: frames of the TPACKET_V2 TX ring (0: sendmmsg) and whether transmit has a socket of its own. */
+  readonly txRing: number;
+  readonly txSocket: boolean;
   /** The batch handed to the start() handler; reused for every callback. */
   readonly batch: PacketBatch;
   private readonly counters: Float64Array;
@@ -192,6 +195,8 @@ export class NativePort {
     this.name = info.name;
     this.ifindex = info.ifindex;
     this.kind = info.kind;
+    this.txRing = info.txRing;
+    this.txSocket = info.txSocket;
     this.batch = opts.batch ?? new PacketBatch(opts.batchSize ?? 64);
     this.wakeBudget = opts.wakeBudget ?? 256;
   }
