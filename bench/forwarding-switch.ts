@@ -22,7 +22,9 @@ function main(argv: string[]): void {
     console.error('usage: forwarding-switch --mode single|exact PORT_1 PORT_2');
     process.exit(2);
   }
-  const dp = new Datapath({ name: 'fwd', flowLimit: 200_000 });
+  // EMC knobs for A/B runs (defaults: the datapath's, 8192 entries, insert always).
+  const envNum = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
+  const dp = new Datapath({ name: 'fwd', flowLimit: 200_000, emcEntries: envNum('FWD_TSVS_EMC_ENTRIES'), emcInsertInvProb: envNum('FWD_TSVS_EMC_PROB') });
   const mask = K.newKey();
   mask[K.W_IN_PORT] = 0xffffffff;
   if (mode === 'exact') {

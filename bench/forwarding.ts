@@ -424,6 +424,20 @@ function median(xs: number[]): number {
   return s.length === 0 ? NaN : s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/**
+ * CPU per frame the switch adds to the whole path, whoever is charged: the switch process's CPU per frame
+ * (0 for the Linux bridge) plus the generator's CPU per frame, minus the generator's CPU per frame of the
+ * same round's veth-floor (one veth hop into the counter's ring, no switch). Comparable across all three
+ * switches: the bridge's work is charged to the generator, tsvs's and OVS's receive side too, and their
+ * transmit side pays the counter's delivery, which the floor pays as well. null without a floor row.
+ */
+export function addedNsPerFrame(rows: ForwardingRow[], r: ForwardingRow): number | null {
+  if (r.switch === 'veth-floor') return null;
+  const floor = rows.find((x) => x.switch === 'veth-floor' && x.round === r.round);
+  if (!floor || floor.txNsPerFrame === null || r.txNsPerFrame === null) return null;
+  return (r.cpuNsPerFrame ?? 0) + r.txNsPerFrame - floor.txNsPerFrame;
+}
+
 function printMedians(rows: ForwardingRow[]): void {
   const keys = [...new Set(rows.map((r) => `${r.switch}@${r.flows}`))];
   console.error('\nmedians (pps, loss %, switch CPU ns/frame):');
@@ -434,7 +448,7 @@ function printMedians(rows: ForwardingRow[]): void {
       return v.length ? String(median(v)) : '-';
     };
     console.error(
-      `  ${k.padEnd(20)} ${String(median(rs.map((r) => r.pps))).padStart(9)} pps  loss ${median(rs.map((r) => r.lossPct)).toFixed(1)} %  cpu ${med((r) => r.cpuNsPerFrame)} (user ${med((r) => r.userNsPerFrame)}) ns/frame  tx ${med((r) => r.txNsPerFrame)}  softirq(cpu1) ${med((r) => r.softirqNsPerFrame)}  (n=${rs.length})`,
+      `  ${k.padEnd(20)} ${String(median(rs.map((r) => r.pps))).padStart(9)} pps  loss ${median(rs.map((r) => r.lossPct)).toFixed(1)} %  cpu ${med((r) => r.cpuNsPerFrame)} (user ${med((r) => r.userNsPerFrame)}) ns/frame  tx ${med((r) => r.txNsPerFrame)}  softirq(cpu1) ${med((r) => r.softirqNsPerFrame)}  added ${med((r) => addedNsPerFrame(rows, r))}  (n=${rs.length})`,
     );
   }
 }

@@ -20,9 +20,18 @@
  *   a frame in an output queue past the moment its block must go back to the
  *   kernel (a block held by JS stalls the whole ring). A 64-byte memcpy is
  *   noise next to the wake-up. recvmmsg and TAP read() land directly in the
- *   slots (no copy). Transmit is zero-copy: sendmmsg iovecs point into the
- *   caller's buffer (one syscall per batch); TAP has no batched write, so it
- *   is one write() per frame inside one JS->C call.
+ *   slots (no copy). TAP has no batched write, so it is one write() per frame
+ *   inside one JS->C call.
+ * - AF_PACKET transmit (bench/RESULTS.md has the figures): on a second
+ *   socket that nothing polls (freeing each sent skb wakes the sending
+ *   socket's waiters: on the polled receive socket, an epoll callback per
+ *   frame), by default through a TPACKET_V2 TX ring: frames are copied into
+ *   ring frames and one sendto() sends the batch, which saves sendmmsg's
+ *   per-message msghdr/iovec copies. Each ring frame starts with a
+ *   virtio_net_hdr whose hdr_len makes the kernel copy the whole frame into
+ *   the skb's linear part; without it the skb points into the ring page and
+ *   the veth peer's receive path pays more than the copy saved. txRing=0
+ *   selects sendmmsg (zero-copy iovecs into the caller's buffer).
  * - Kernel-stripped VLAN tags (TP_STATUS_VLAN_VALID / PACKET_AUXDATA) are put
  *   back into the frame, moving the MAC addresses 4 bytes into the headroom.
  * - TP_STATUS_CSUMNOTREADY (CHECKSUM_PARTIAL, e.g. veth TX offload): the
