@@ -217,7 +217,8 @@ export class NativePort {
   }
 
   /**
-   * Transmit frames buf[off[i], off[i]+len[i]) for i < count: one sendmmsg per batch (AF_PACKET) or
+   * Transmit frames buf[off[i], off[i]+len[i]) for i < count: one sendto on the TX ring (AF_PACKET; sendmmsg
+   * with txRing 0) or
    * one write() per frame (TAP). Returns frames accepted; the rest are counted as txDropped/txErrors.
    * After close() it sends nothing and returns 0.
    */
