@@ -22,7 +22,9 @@ function main(argv: string[]): void {
     console.error('usage: forwarding-switch --mode single|exact PORT_1 PORT_2');
     process.exit(2);
   }
-  const dp = new Datapath({ name: 'fwd', flowLimit: 200_000 });
+  // EMC knobs for A/B runs (defaults: the datapath's, 8192 entries, insert always).
+  const envNum = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
+  const dp = new Datapath({ name: 'fwd', flowLimit: 200_000, emcEntries: envNum('FWD_TSVS_EMC_ENTRIES'), emcInsertInvProb: envNum('FWD_TSVS_EMC_PROB') });
   const mask = K.newKey();
   mask[K.W_IN_PORT] = 0xffffffff;
   if (mode === 'exact') {
@@ -34,8 +36,15 @@ function main(argv: string[]): void {
   }
   const out: DpAction[][] = [[], [{ type: 'output', port: 2 }], [{ type: 'output', port: 1 }]];
   dp.setUpcallHandler({ miss: (inPort) => ({ actions: out[inPort] ?? [], mask }) });
-  const a = new SystemPort(names[0]);
-  const b = new SystemPort(names[1]);
+  // Transmit variant (for A/B runs): FWD_TSVS_TX=ring (TX ring), sock (sendmmsg on a
+  // socket of its own), shared (sendmmsg on the receive socket); unset: the defaults.
+  const tx = process.env.FWD_TSVS_TX;
+  const txRing = Number(process.env.FWD_TSVS_TXRING ?? 512);
+  const portOpts = tx === 'ring' ? { txRing } : tx === 'sock' ? { txSocket: true, txRing: 0 } : tx === 'shared' ? { txSocket: false, txRing: 0 } : {};
+  const rxBatch = process.env.FWD_TSVS_RXBATCH ? Number(process.env.FWD_TSVS_RXBATCH) : undefined;
+  const txBatch = process.env.FWD_TSVS_TXBATCH ? Number(process.env.FWD_TSVS_TXBATCH) : undefined;
+  const a = new SystemPort(names[0], { ...portOpts, rxBatch, txBatch });
+  const b = new SystemPort(names[1], { ...portOpts, rxBatch, txBatch });
   void (async () => {
     await dp.addPort(a, 1);
     await dp.addPort(b, 2);

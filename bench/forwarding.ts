@@ -14,7 +14,7 @@
 // bridge runs in softirq on the sender's CPU: no process, cpuNsPerFrame null.
 // Needs root, `npm install` (addon, tsvs-blast) and tsc output (npm run bench
 // compiles). Environment: FWD_ROUNDS, FWD_SECS, FWD_SWITCHES (comma list of
-// linux-bridge,ovs,tsvs), FWD_FLOWS (comma list), FWD_QUIET_PCT (25; 0 = no
+// veth-floor,linux-bridge,ovs,tsvs; also tsvs-b256), FWD_FLOWS (comma list), FWD_QUIET_PCT (25; 0 = no
 // wait), FWD_PROFILE=DIR (tsvs runs under node --cpu-prof, profiles in DIR),
 // FWD_OVS_PMD_MASK (OVS pmd-cpu-mask, default 0x2 = CPU 1 like the other switches).
 // Every namespace/interface is named tsp<random>*; all are removed on exit.
@@ -28,13 +28,19 @@ import { fileURLToPath } from 'node:url';
 
 export interface ForwardingRow {
   bench: 'forwarding';
-  switch: 'tsvs' | 'ovs' | 'linux-bridge';
+  /** veth-floor: no switch; tsvs-blast sends from ns S into B1 on the switch's CPU (what any AF_PACKET switch's transmit costs, the receiver's delivery included). */
+  /** tsvs-b256: tsvs with rx_batch/tx_batch 256 instead of 64 (options:rx_batch/tx_batch of a system port). */
+  switch: 'tsvs' | 'tsvs-b256' | 'ovs' | 'linux-bridge' | 'veth-floor';
   flows: number;
   pps: number;
   lossPct: number;
   cpuNsPerFrame: number | null;
   /** The user-space part of cpuNsPerFrame (the rest is system time: syscalls, veth transmit, softirqs run in the switch's context). */
   userNsPerFrame: number | null;
+  /** The generator's CPU per frame sent (for the Linux bridge this is where the bridging is charged). */
+  txNsPerFrame: number | null;
+  /** Softirq time on CPU 1 (switch + receiver CPU; /proc/stat) per frame received: the receiving side's kernel path run inside the switch's sends. */
+  softirqNsPerFrame: number;
   round: number;
   txPps: number;
   rxFrames: number;
@@ -83,6 +89,12 @@ function busyPct(intervalMs: number): number {
   const total = d.reduce((s, v) => s + v, 0);
   const idle = d[3] + d[4];
   return total > 0 ? (100 * (total - idle) * cpus().length) / total : 0;
+}
+
+/** softirq ticks of one CPU (/proc/stat). */
+function cpuSoftirqTicks(cpu: number): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+  return line ? Number(line.trim().split(/\s+/)[7]) : NaN;
 }
 
 /** [utime, stime] in clock ticks of a whole process (all threads). */
@@ -214,9 +226,10 @@ class Lab {
   }
 
   // --- tsvs -----------------------------------------------------------------
-  tsvsUp(flows: number, profileDir: string | null): ChildProcess {
+  tsvsUp(flows: number, profileDir: string | null, batch?: number): ChildProcess {
     const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-    const c = this.spawnIn(this.nsS, 1, process.execPath, [...nodeArgs, SWITCH_JS, '--mode', flows > 1 ? 'exact' : 'single', this.a1, this.b1]);
+    const env = batch ? { ...process.env, FWD_TSVS_RXBATCH: String(batch), FWD_TSVS_TXBATCH: String(batch) } : process.env;
+    const c = this.spawnIn(this.nsS, 1, process.execPath, [...nodeArgs, SWITCH_JS, '--mode', flows > 1 ? 'exact' : 'single', this.a1, this.b1], env);
     let out = '';
     c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -290,10 +303,16 @@ async function measure(lab: Lab, sw: SwitchName, flows: number, round: number, s
   rx.stdout!.on('data', (d: Buffer) => (rxOut += d.toString()));
   await new Promise((r) => setTimeout(r, 300));
   const c0 = swPid !== null ? procCpuTicks(swPid) : [NaN, NaN];
-  const txOut = lab.runIn(lab.nsA, 0, o.blast, ['tx', '-i', lab.a0, '-t', String(o.secs), '-f', String(flows)]);
+  const si0 = cpuSoftirqTicks(1);
+  // veth-floor: the generator itself takes the switch's place (ns S, B1, CPU 1).
+  const txOut =
+    sw === 'veth-floor'
+      ? lab.runIn(lab.nsS, 1, o.blast, ['tx', '-i', lab.b1, '-t', String(o.secs), '-f', String(flows), '-b', '64'])
+      : lab.runIn(lab.nsA, 0, o.blast, ['tx', '-i', lab.a0, '-t', String(o.secs), '-f', String(flows)]);
   const c1 = swPid !== null ? procCpuTicks(swPid) : [NaN, NaN];
+  const si1 = cpuSoftirqTicks(1);
   await waitExit(rx, (o.secs + 6) * 1000);
-  const tx = JSON.parse(txOut.trim().split('\n').pop()!) as { frames: number; pps: number };
+  const tx = JSON.parse(txOut.trim().split('\n').pop()!) as { frames: number; pps: number; secs: number; cpuPct: number };
   const rxJson = JSON.parse(rxOut.trim().split('\n').pop() || '{"frames":0,"pps":0}') as { frames: number; pps: number; kernelDrops?: number };
   const userNs = ((c1[0] - c0[0]) / CLK_TCK) * 1e9;
   const cpuNs = userNs + ((c1[1] - c0[1]) / CLK_TCK) * 1e9;
@@ -307,6 +326,8 @@ async function measure(lab: Lab, sw: SwitchName, flows: number, round: number, s
     lossPct: tx.frames > 0 ? Math.round((10000 * (tx.frames - rxJson.frames)) / tx.frames) / 100 : 0,
     cpuNsPerFrame: perFrame(cpuNs),
     userNsPerFrame: perFrame(userNs),
+    txNsPerFrame: tx.frames > 0 ? Math.round(((tx.cpuPct / 100) * tx.secs * 1e9) / tx.frames) : null,
+    softirqNsPerFrame: rxJson.frames > 0 ? Math.round((((si1 - si0) / CLK_TCK) * 1e9) / rxJson.frames) : NaN,
     round,
     txPps: Math.round(tx.pps),
     rxFrames: rxJson.frames,
@@ -338,7 +359,7 @@ export async function runForwardingBench({ quick }: { quick: boolean }): Promise
     quietMaxSecs: quick ? 1 : 8,
   };
   const flowCounts = (env.FWD_FLOWS ?? '1,10000').split(',').map(Number);
-  let switches = (env.FWD_SWITCHES ?? 'linux-bridge,ovs,tsvs').split(',') as SwitchName[];
+  let switches = (env.FWD_SWITCHES ?? 'veth-floor,linux-bridge,ovs,tsvs').split(',') as SwitchName[];
   if (switches.includes('ovs') && !which('ovs-vswitchd')) {
     console.error('forwarding bench: ovs-vswitchd not installed, OVS rows skipped');
     switches = switches.filter((s) => s !== 'ovs');
@@ -358,7 +379,9 @@ export async function runForwardingBench({ quick }: { quick: boolean }): Promise
       // Rotate the order each round so slow drift of the machine's load hits every switch alike.
       const order = switches.map((_, i) => switches[(i + round - 1) % switches.length]);
       for (const sw of order) {
-        if (sw === 'linux-bridge') {
+        if (sw === 'veth-floor') {
+          rows.push(await measure(lab, sw, 1, round, null, o));
+        } else if (sw === 'linux-bridge') {
           lab.bridgeUp();
           try {
             for (const f of flowCounts) rows.push(await measure(lab, sw, f, round, null, o));
@@ -377,7 +400,7 @@ export async function runForwardingBench({ quick }: { quick: boolean }): Promise
           }
         } else {
           for (const f of flowCounts) {
-            const c = lab.tsvsUp(f, profileDir);
+            const c = lab.tsvsUp(f, profileDir, sw === 'tsvs-b256' ? 256 : undefined);
             try {
               await lab.tsvsReady(c, 10_000);
               rows.push(await measure(lab, sw, f, round, c.pid!, o));
@@ -403,14 +426,31 @@ function median(xs: number[]): number {
   return s.length === 0 ? NaN : s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/**
+ * CPU per frame the switch adds to the whole path, whoever is charged: the switch process's CPU per frame
+ * (0 for the Linux bridge) plus the generator's CPU per frame, minus the generator's CPU per frame of the
+ * same round's veth-floor (one veth hop into the counter's ring, no switch). Comparable across all three
+ * switches: the bridge's work is charged to the generator, tsvs's and OVS's receive side too, and their
+ * transmit side pays the counter's delivery, which the floor pays as well. null without a floor row.
+ */
+export function addedNsPerFrame(rows: ForwardingRow[], r: ForwardingRow): number | null {
+  if (r.switch === 'veth-floor') return null;
+  const floor = rows.find((x) => x.switch === 'veth-floor' && x.round === r.round);
+  if (!floor || floor.txNsPerFrame === null || r.txNsPerFrame === null) return null;
+  return (r.cpuNsPerFrame ?? 0) + r.txNsPerFrame - floor.txNsPerFrame;
+}
+
 function printMedians(rows: ForwardingRow[]): void {
   const keys = [...new Set(rows.map((r) => `${r.switch}@${r.flows}`))];
   console.error('\nmedians (pps, loss %, switch CPU ns/frame):');
   for (const k of keys) {
     const rs = rows.filter((r) => `${r.switch}@${r.flows}` === k);
-    const cpu = rs.map((r) => r.cpuNsPerFrame).filter((v): v is number => v !== null);
+    const med = (f: (r: ForwardingRow) => number | null): string => {
+      const v = rs.map(f).filter((x): x is number => x !== null && Number.isFinite(x));
+      return v.length ? String(median(v)) : '-';
+    };
     console.error(
-      `  ${k.padEnd(20)} ${String(median(rs.map((r) => r.pps))).padStart(9)} pps  loss ${median(rs.map((r) => r.lossPct)).toFixed(1)} %  cpu ${cpu.length ? median(cpu) : '-'} ns/frame  (n=${rs.length})`,
+      `  ${k.padEnd(20)} ${String(median(rs.map((r) => r.pps))).padStart(9)} pps  loss ${median(rs.map((r) => r.lossPct)).toFixed(1)} %  cpu ${med((r) => r.cpuNsPerFrame)} (user ${med((r) => r.userNsPerFrame)}) ns/frame  tx ${med((r) => r.txNsPerFrame)}  softirq(cpu1) ${med((r) => r.softirqNsPerFrame)}  added ${med((r) => addedNsPerFrame(rows, r))}  (n=${rs.length})`,
     );
   }
 }

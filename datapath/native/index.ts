@@ -41,7 +41,7 @@ interface Addon {
   send(h: Handle, buf: Uint8Array, off: Int32Array, len: Int32Array, count: number): number;
   close(h: Handle): void;
   kernelDrops(h: Handle): void;
-  info(h: Handle): { name: string; ifindex: number; kind: 'packet' | 'tap'; fd: number; polling: boolean; ring: boolean };
+  info(h: Handle): { name: string; ifindex: number; kind: 'packet' | 'tap'; fd: number; polling: boolean; ring: boolean; txSocket: boolean; txRing: number };
   linkInfo(name: string): LinkInfo;
   setLinkUp(name: string, up: boolean): void;
   completeChecksum(frame: Uint8Array): boolean;
@@ -140,6 +140,16 @@ export interface PacketSocketOptions extends NativePortOptions {
   ignoreOutgoing?: boolean;
   sndbufBytes?: number;
   rcvbufBytes?: number;
+  /**
+   * Transmit on a second packet socket that nothing polls (default true). Freeing each sent frame wakes the
+   * sending socket's waiters; on the polled receive socket that is an epoll callback per frame.
+   */
+  txSocket?: boolean;
+  /**
+   * TPACKET_V2 TX ring of this many 2 KiB frames (a multiple of 32; 0 = sendmmsg). Frames are copied into the
+   * ring and sent with one sendto() per batch; frames over 1518 bytes go by sendmsg. Implies txSocket.
+   */
+  txRing?: number;
 }
 
 export interface TapOptions extends NativePortOptions {
@@ -156,6 +166,9 @@ export class NativePort {
   readonly name: string;
   readonly ifindex: number;
   readonly kind: 'packet' | 'tap';
+  /** AF_PACKET: frames of the TPACKET_V2 TX ring (0: sendmmsg) and whether transmit has a socket of its own. */
+  readonly txRing: number;
+  readonly txSocket: boolean;
   /** The batch handed to the start() handler; reused for every callback. */
   readonly batch: PacketBatch;
   private readonly counters: Float64Array;
@@ -182,6 +195,8 @@ export class NativePort {
     this.name = info.name;
     this.ifindex = info.ifindex;
     this.kind = info.kind;
+    this.txRing = info.txRing;
+    this.txSocket = info.txSocket;
     this.batch = opts.batch ?? new PacketBatch(opts.batchSize ?? 64);
     this.wakeBudget = opts.wakeBudget ?? 256;
   }
@@ -202,7 +217,8 @@ export class NativePort {
   }
 
   /**
-   * Transmit frames buf[off[i], off[i]+len[i]) for i < count: one sendmmsg per batch (AF_PACKET) or
+   * Transmit frames buf[off[i], off[i]+len[i]) for i < count: one sendto on the TX ring (AF_PACKET; sendmmsg
+   * with txRing 0) or
    * one write() per frame (TAP). Returns frames accepted; the rest are counted as txDropped/txErrors.
    * After close() it sends nothing and returns 0.
    */
@@ -268,6 +284,9 @@ function newCounters(): Float64Array {
 }
 
 /** Open an AF_PACKET socket bound to an existing interface (ENODEV if none, EPERM without CAP_NET_RAW). */
+/** Default TX ring size of openPacketSocket (frames; 0 = sendmmsg): 512 x 2 KiB. Measured 20 % less CPU per forwarded frame than sendmmsg (bench/RESULTS.md). */
+export const TX_RING_DEFAULT = 512;
+
 export function openPacketSocket(ifname: string, opts: PacketSocketOptions = {}): NativePort {
   const a = load();
   const counters = newCounters();
@@ -283,6 +302,8 @@ export function openPacketSocket(ifname: string, opts: PacketSocketOptions = {})
       ignoreOutgoing: opts.ignoreOutgoing ?? true,
       sndbufBytes: opts.sndbufBytes ?? 4 << 20,
       rcvbufBytes: opts.rcvbufBytes ?? 0,
+      txSocket: opts.txSocket ?? true,
+      txRing: opts.txRing ?? TX_RING_DEFAULT,
     },
     counters,
   );

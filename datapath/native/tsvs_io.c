@@ -20,9 +20,18 @@
  *   a frame in an output queue past the moment its block must go back to the
  *   kernel (a block held by JS stalls the whole ring). A 64-byte memcpy is
  *   noise next to the wake-up. recvmmsg and TAP read() land directly in the
- *   slots (no copy). Transmit is zero-copy: sendmmsg iovecs point into the
- *   caller's buffer (one syscall per batch); TAP has no batched write, so it
- *   is one write() per frame inside one JS->C call.
+ *   slots (no copy). TAP has no batched write, so it is one write() per frame
+ *   inside one JS->C call.
+ * - AF_PACKET transmit (bench/RESULTS.md has the figures): on a second
+ *   socket that nothing polls (freeing each sent skb wakes the sending
+ *   socket's waiters: on the polled receive socket, an epoll callback per
+ *   frame), by default through a TPACKET_V2 TX ring: frames are copied into
+ *   ring frames and one sendto() sends the batch, which saves sendmmsg's
+ *   per-message msghdr/iovec copies. Each ring frame starts with a
+ *   virtio_net_hdr whose hdr_len makes the kernel copy the whole frame into
+ *   the skb's linear part; without it the skb points into the ring page and
+ *   the veth peer's receive path pays more than the copy saved. txRing=0
+ *   selects sendmmsg (zero-copy iovecs into the caller's buffer).
  * - Kernel-stripped VLAN tags (TP_STATUS_VLAN_VALID / PACKET_AUXDATA) are put
  *   back into the frame, moving the MAC addresses 4 bytes into the headroom.
  * - TP_STATUS_CSUMNOTREADY (CHECKSUM_PARTIAL, e.g. veth TX offload): the
@@ -40,6 +49,7 @@
 #include <linux/sockios.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -66,6 +76,10 @@
 
 #define TX_CHUNK 256       /* iovecs per sendmmsg call */
 #define RX_MAX_BATCH 1024  /* largest PacketBatch capacity accepted */
+#define TX_RING_FRAME 2048 /* TPACKET_V2 TX ring frame: header + up to 2016 bytes */
+#define TX_RING_PER_BLOCK 32
+#define TX_RING_DATA (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) /* frame data offset */
+#define TX_RING_MAX_LEN 1518 /* longer frames (jumbo) go through sendmsg */
 
 /* Counter slots in the caller's Float64Array; keep in sync with STAT_NAMES
  * and with index.ts. */
@@ -117,6 +131,14 @@ typedef struct port {
   struct mmsghdr *rx_msgs;
   struct iovec *rx_iov;
   uint8_t *rx_ctl;             /* one control buffer per message */
+
+  /* transmit: a socket of its own (tx_fd, bound with protocol 0: it
+   * receives nothing and nothing waits on it), optionally with a TPACKET_V2
+   * TX ring; tx_fd < 0: transmit on fd */
+  int tx_fd;
+  uint8_t *tx_map;
+  size_t tx_map_len;
+  uint32_t tx_fsz, tx_fnr, tx_cur;
 
   /* sendmmsg scratch */
   struct mmsghdr tx_msgs[TX_CHUNK];
@@ -616,6 +638,14 @@ static void port_close(port_t *p)
     munmap(p->map, p->map_len);
     p->map = NULL;
   }
+  if (p->tx_map) {
+    munmap(p->tx_map, p->tx_map_len);
+    p->tx_map = NULL;
+  }
+  if (p->tx_fd >= 0) {
+    close(p->tx_fd);
+    p->tx_fd = -1;
+  }
   if (p->fd >= 0) {
     close(p->fd);
     p->fd = -1;
@@ -693,6 +723,7 @@ static port_t *port_new(napi_env env, int kind, const char *name)
   if (!p) return NULL;
   p->kind = kind;
   p->fd = -1;
+  p->tx_fd = -1;
   p->env = env;
   snprintf(p->name, sizeof p->name, "%s", name);
   for (int j = 0; j < TX_CHUNK; j++) {
@@ -735,9 +766,65 @@ static napi_value port_finish_open(napi_env env, port_t *p, napi_value stats)
   return ext;
 }
 
+/* The transmit socket. Why a second socket: every transmitted skb is
+ * charged to the sending socket, and freeing it (sock_wfree) calls
+ * sk_write_space, which takes the wait-queue lock and runs epoll's callback
+ * whenever anything waits on the socket, as libuv does on the receive socket
+ * (perf: ~6 % of the forwarding CPU). Nothing ever waits on this one; bound
+ * with protocol 0 it receives nothing. With tx_ring > 0 it gets a TPACKET_V2
+ * TX ring (frames copied in, one sendto() per batch, no per-frame msghdr
+ * and iovec copies). Returns NULL or what failed (errno set). */
+static const char *open_tx(port_t *p, int bypass, int sndbuf, int tx_ring)
+{
+  int one = 1;
+  p->tx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (p->tx_fd < 0) return "socket(AF_PACKET) for transmit";
+  if (bypass && setsockopt(p->tx_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0)
+    return "PACKET_QDISC_BYPASS (transmit)";
+  if (sndbuf > 0 && setsockopt(p->tx_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+    setsockopt(p->tx_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  if (tx_ring) {
+    int v = TPACKET_V2;
+    if (setsockopt(p->tx_fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return "PACKET_VERSION (transmit)";
+    /* a frame the kernel rejects (longer than the MTU) is skipped, not a
+     * stop of the whole ring */
+    if (setsockopt(p->tx_fd, SOL_PACKET, PACKET_LOSS, &one, sizeof one) < 0) return "PACKET_LOSS";
+    /* A virtio_net_hdr before each frame, for its hdr_len: the kernel copies
+     * that many bytes into the skb's linear part. Without it only the 14-byte
+     * Ethernet header is linear and the rest stays a page fragment of the
+     * ring, which the receiving side (veth peer: flow dissector, ip_rcv,
+     * AF_PACKET) must pull or copy piecewise: measured slower than sendmmsg. */
+    if (setsockopt(p->tx_fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) return "PACKET_VNET_HDR";
+    struct tpacket_req req;
+    memset(&req, 0, sizeof req);
+    req.tp_frame_size = TX_RING_FRAME;
+    req.tp_block_size = TX_RING_FRAME * TX_RING_PER_BLOCK;
+    req.tp_frame_nr = (unsigned)tx_ring;
+    req.tp_block_nr = (unsigned)tx_ring / TX_RING_PER_BLOCK;
+    if (setsockopt(p->tx_fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof req) < 0) return "PACKET_TX_RING";
+    p->tx_fsz = req.tp_frame_size;
+    p->tx_fnr = req.tp_frame_nr;
+    p->tx_map_len = (size_t)req.tp_block_size * req.tp_block_nr;
+    p->tx_map = mmap(NULL, p->tx_map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, p->tx_fd, 0);
+    if (p->tx_map == MAP_FAILED) {
+      p->tx_map = NULL;
+      return "mmap(TX ring)";
+    }
+    p->tx_cur = 0;
+  }
+  struct sockaddr_ll sll;
+  memset(&sll, 0, sizeof sll);
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = 0;
+  sll.sll_ifindex = p->ifindex;
+  if (bind(p->tx_fd, (struct sockaddr *)&sll, sizeof sll) < 0) return "bind (transmit)";
+  return NULL;
+}
+
 /* openPacket(ifname, opts, stats) -> handle
  * opts: { ring=1, blockBytes=1<<18, blocks=16, retireMs=1, promisc=1,
- *         qdiscBypass=1, ignoreOutgoing=1, sndbufBytes=4<<20, rcvbufBytes=0 } */
+ *         qdiscBypass=1, ignoreOutgoing=1, sndbufBytes=4<<20, rcvbufBytes=0,
+ *         txSocket=1, txRing=0 (frames; 0: sendmmsg) } */
 static napi_value js_open_packet(napi_env env, napi_callback_info info)
 {
   size_t argc = 3;
@@ -758,6 +845,10 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info)
   int ignore_out = opt_int(env, o, "ignoreOutgoing", 1);
   int sndbuf = opt_int(env, o, "sndbufBytes", 4 << 20);
   int rcvbuf = opt_int(env, o, "rcvbufBytes", 0);
+  int tx_sock = opt_int(env, o, "txSocket", 1);
+  int tx_ring = opt_int(env, o, "txRing", 0);
+  if (tx_ring && (tx_ring < TX_RING_PER_BLOCK || tx_ring > 65536 || tx_ring % TX_RING_PER_BLOCK))
+    return throw_errno(env, EINVAL, "%s: txRing must be a multiple of %d frames, at most 65536", name, TX_RING_PER_BLOCK);
   if (ring && (blk_size < 4096 || (blk_size & (blk_size - 1)) || blk_nr < 2 || blk_nr > 4096))
     return throw_errno(env, EINVAL, "%s: ring needs blockBytes a power of two >= 4096 and 2..4096 blocks", name);
 
@@ -817,6 +908,7 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info)
       what = "PACKET_MR_PROMISC"; goto fail;
     }
   }
+  if ((tx_sock || tx_ring) && (what = open_tx(p, bypass, sndbuf, tx_ring)) != NULL) goto fail;
   return port_finish_open(env, p, argv[2]);
 
 fail:
@@ -959,8 +1051,132 @@ static napi_value js_close(napi_env env, napi_callback_info info)
   return NULL;
 }
 
+/* sendmmsg frames i0..i1-1 on fd, TX_CHUNK per call; returns frames sent. */
+static uint32_t tx_mmsg(port_t *p, int fd, const uint8_t *buf, const int32_t *off, const int32_t *len,
+                        uint32_t i, uint32_t count)
+{
+  double *st = p->stats;
+  uint32_t sent = 0;
+  while (i < count) {
+    uint32_t k = count - i;
+    if (k > TX_CHUNK) k = TX_CHUNK;
+    for (uint32_t j = 0; j < k; j++) {
+      p->tx_iov[j].iov_base = (void *)(buf + off[i + j]);
+      p->tx_iov[j].iov_len = (size_t)len[i + j];
+    }
+    int r = sendmmsg(fd, p->tx_msgs, k, MSG_DONTWAIT);
+    st[S_TX_SYSCALLS]++;
+    if (r > 0) {
+      for (int j = 0; j < r; j++) st[S_TX_BYTES] += len[i + (uint32_t)j];
+      sent += (uint32_t)r;
+      i += (uint32_t)r;
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    int e = r < 0 ? errno : EAGAIN;
+    if (e == EAGAIN || e == ENETDOWN || e == ENXIO) { /* queue full / link down: drop the rest */
+      st[S_TX_DROPPED] += count - i;
+      break;
+    }
+    /* ENOBUFS: the device dropped this frame; EMSGSIZE and others: this
+     * frame is bad. Skip it and go on with the rest. */
+    if (e == ENOBUFS) st[S_TX_DROPPED]++;
+    else st[S_TX_ERRORS]++;
+    i++;
+  }
+  return sent;
+}
+
+static inline struct tpacket2_hdr *tx_frame(port_t *p, uint32_t i)
+{
+  return (struct tpacket2_hdr *)(p->tx_map + (size_t)i * p->tx_fsz);
+}
+
+/* Kick the TX ring: the kernel sends every SEND_REQUEST frame from its head
+ * on, in this thread (MSG_DONTWAIT: no wait for completions). `first` is
+ * the ring index of the first frame queued since the last kick, `n` how many.
+ * On an error the kernel leaves the failing frame (and those after it) in
+ * SEND_REQUEST with its head on it: they are taken back (dropped) and our
+ * cursor is set to the kernel's head. Returns the frames dropped. */
+static uint32_t tx_ring_kick(port_t *p, uint32_t first, uint32_t n)
+{
+  if (!n) return 0;
+  double *st = p->stats;
+  int r;
+  do {
+    r = (int)sendto(p->tx_fd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+  } while (r < 0 && errno == EINTR);
+  st[S_TX_SYSCALLS]++;
+  if (r >= 0) return 0;
+  int e = errno;
+  uint32_t dropped = 0, head = UINT32_MAX;
+  for (uint32_t j = 0; j < n; j++) {
+    uint32_t k = (first + j) % p->tx_fnr;
+    struct tpacket2_hdr *h = tx_frame(p, k);
+    if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & (TP_STATUS_SEND_REQUEST | TP_STATUS_WRONG_FORMAT)) {
+      if (head == UINT32_MAX) head = k;
+      st[S_TX_BYTES] -= h->tp_len - sizeof(struct virtio_net_hdr);
+      __atomic_store_n(&h->tp_status, TP_STATUS_AVAILABLE, __ATOMIC_RELEASE);
+      dropped++;
+    }
+  }
+  if (head != UINT32_MAX) p->tx_cur = head;
+  if (dropped) {
+    if (e == ENOBUFS || e == EAGAIN || e == ENETDOWN || e == ENXIO) st[S_TX_DROPPED] += dropped;
+    else st[S_TX_ERRORS] += dropped;
+  }
+  return dropped;
+}
+
+/* Send through the TX ring: copy each frame into the next free ring frame,
+ * one sendto() for the batch. A frame longer than TX_RING_MAX_LEN goes out
+ * by sendmsg on the receive socket, after what is queued. A ring frame not
+ * yet given back by the kernel (its skb still in flight) means the ring is
+ * full: kick, and if it is still busy drop the rest of the batch. */
+static uint32_t tx_ring_send(port_t *p, const uint8_t *buf, const int32_t *off, const int32_t *len,
+                             uint32_t count)
+{
+  double *st = p->stats;
+  uint32_t sent = 0, first = p->tx_cur, queued = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t l = (uint32_t)len[i];
+    if (l > TX_RING_MAX_LEN) {
+      uint32_t d = tx_ring_kick(p, first, queued);
+      sent += queued - d;
+      first = p->tx_cur;
+      queued = 0;
+      sent += tx_mmsg(p, p->fd, buf, off, len, i, i + 1);
+      continue;
+    }
+    struct tpacket2_hdr *h = tx_frame(p, p->tx_cur);
+    if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
+      uint32_t d = tx_ring_kick(p, first, queued);
+      sent += queued - d;
+      first = p->tx_cur;
+      queued = 0;
+      h = tx_frame(p, p->tx_cur);
+      if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
+        st[S_TX_DROPPED] += count - i;
+        return sent;
+      }
+    }
+    struct virtio_net_hdr *vh = (struct virtio_net_hdr *)((uint8_t *)h + TX_RING_DATA);
+    memset(vh, 0, sizeof *vh);
+    vh->hdr_len = (uint16_t)l; /* all linear; little-endian host assumed (x86, arm64) */
+    memcpy((uint8_t *)(vh + 1), buf + off[i], l);
+    h->tp_len = l + (uint32_t)sizeof *vh;
+    __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+    st[S_TX_BYTES] += l;
+    p->tx_cur = (p->tx_cur + 1) % p->tx_fnr;
+    queued++;
+  }
+  uint32_t d = tx_ring_kick(p, first, queued);
+  return sent + queued - d;
+}
+
 /* send(h, buf, off, len, count) -> frames accepted by the kernel.
- * AF_PACKET: sendmmsg, one syscall per TX_CHUNK frames. TAP: write() each. */
+ * AF_PACKET: TX ring (one sendto per batch) or sendmmsg (one syscall per
+ * TX_CHUNK frames), on the transmit socket. TAP: write() each. */
 static napi_value js_send(napi_env env, napi_callback_info info)
 {
   size_t argc = 5;
@@ -1002,34 +1218,10 @@ static napi_value js_send(napi_env env, napi_callback_info info)
       st[S_TX_BYTES] += len[i];
     }
     st[S_TX_SYSCALLS] += count;
+  } else if (p->tx_map) {
+    sent = tx_ring_send(p, buf, off, len, count);
   } else {
-    while (i < count) {
-      uint32_t k = count - i;
-      if (k > TX_CHUNK) k = TX_CHUNK;
-      for (uint32_t j = 0; j < k; j++) {
-        p->tx_iov[j].iov_base = buf + off[i + j];
-        p->tx_iov[j].iov_len = (size_t)len[i + j];
-      }
-      int r = sendmmsg(p->fd, p->tx_msgs, k, MSG_DONTWAIT);
-      st[S_TX_SYSCALLS]++;
-      if (r > 0) {
-        for (int j = 0; j < r; j++) st[S_TX_BYTES] += len[i + (uint32_t)j];
-        sent += (uint32_t)r;
-        i += (uint32_t)r;
-        continue;
-      }
-      if (r < 0 && errno == EINTR) continue;
-      int e = r < 0 ? errno : EAGAIN;
-      if (e == EAGAIN || e == ENETDOWN || e == ENXIO) { /* queue full / link down: drop the rest */
-        st[S_TX_DROPPED] += count - i;
-        break;
-      }
-      /* ENOBUFS: the device dropped this frame; EMSGSIZE and others: this
-       * frame is bad. Skip it and go on with the rest. */
-      if (e == ENOBUFS) st[S_TX_DROPPED]++;
-      else st[S_TX_ERRORS]++;
-      i++;
-    }
+    sent = tx_mmsg(p, p->tx_fd >= 0 ? p->tx_fd : p->fd, buf, off, len, 0, count);
   }
   st[S_TX_PACKETS] += sent;
   NAPI_OK(napi_create_uint32(env, sent, &ret));
@@ -1084,6 +1276,10 @@ static napi_value js_info(napi_env env, napi_callback_info info)
   NAPI_OK(napi_set_named_property(env, o, "polling", v));
   NAPI_OK(napi_get_boolean(env, p->map != NULL, &v));
   NAPI_OK(napi_set_named_property(env, o, "ring", v));
+  NAPI_OK(napi_get_boolean(env, p->tx_fd >= 0, &v));
+  NAPI_OK(napi_set_named_property(env, o, "txSocket", v));
+  NAPI_OK(napi_create_uint32(env, p->tx_map ? p->tx_fnr : 0, &v));
+  NAPI_OK(napi_set_named_property(env, o, "txRing", v));
   return o;
 }
 

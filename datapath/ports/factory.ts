@@ -4,6 +4,7 @@
 // into Interface.error.
 
 import { DpifError } from '../dpif-error.js';
+import { TX_RING_DEFAULT } from '../native/index.js';
 import { GuestPort } from './guest.js';
 import { InternalPort } from './internal.js';
 import { PatchPort } from './patch.js';
@@ -31,11 +32,19 @@ const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
 
 /**
  * Create (not start) a port. Option keys follow OVS where OVS has one:
- * - system: rx_ring (bool, default true), rx_batch, tx_batch, offloads ("off" default | "keep")
+ * - system: rx_ring (bool, default true), rx_batch, tx_batch, tx_ring (TX ring frames, multiple of 32,
+ *   default 512; 0 = sendmmsg), offloads ("off" default | "keep")
  * - tap / internal: rx_batch, tx_batch
  * - guest: mac (required), ip, ip6, vlan, udp_echo_port
  * - patch: peer (required; ends pair up when both exist in ctx.patches)
  */
+/** options:tx_ring: TX ring frames (0 = sendmmsg, else a multiple of 32 up to 65536). */
+function txRing(o: Record<string, InterfaceOptionValue>, name: string): number {
+  const v = int(o, 'tx_ring', name, TX_RING_DEFAULT, 0, 65536);
+  if (v % 32 !== 0) throw new DpifError('EINVAL', `${name}: options:tx_ring=${v} is not a multiple of 32`);
+  return v;
+}
+
 export function createPort(spec: InterfaceSpec, ctx: PortFactoryContext = {}): Port {
   const name = spec.name;
   const type = spec.type === undefined || spec.type === '' ? 'system' : spec.type;
@@ -53,6 +62,7 @@ export function createPort(spec: InterfaceSpec, ctx: PortFactoryContext = {}): P
         ring: bool(o, 'rx_ring', name, true),
         rxBatch: int(o, 'rx_batch', name, 64, 1, 1024),
         txBatch: int(o, 'tx_batch', name, 64, 1, 1024),
+        txRing: txRing(o, name),
         disableOffloads: oneOf(o, 'offloads', name, ['off', 'keep'], 'off') === 'off',
       });
     case 'tap':
@@ -90,7 +100,7 @@ const patchPeerName = new WeakMap<PatchPort, string>();
 function optionKeys(type: string): string[] {
   switch (type) {
     case 'system':
-      return ['rx_ring', 'rx_batch', 'tx_batch', 'offloads'];
+      return ['rx_ring', 'rx_batch', 'tx_batch', 'tx_ring', 'offloads'];
     case 'tap':
     case 'internal':
       return ['rx_batch', 'tx_batch'];

@@ -1,7 +1,7 @@
 // The common body of the fd-backed port types (system, tap, internal): one
 // NativePort from the tsvs_io addon. Receive batches go from the addon's own
 // PacketBatch straight into the datapath's sink; send() copies into a bounded
-// tx batch that flush() hands to the addon in one call (sendmmsg / writes).
+// tx batch that flush() hands to the addon in one call (TX ring sendto / sendmmsg / writes).
 
 import { DpifError } from '../dpif-error.js';
 import type { NativeIoStats } from '../native/index.js';

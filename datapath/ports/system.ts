@@ -13,6 +13,10 @@ export interface SystemPortOptions extends NativeIoPortOptions {
   rxBatch?: number;
   /** Ring block retire timeout in ms (default 1). */
   retireMs?: number;
+  /** Transmit on a socket of its own (default true; see PacketSocketOptions.txSocket). */
+  txSocket?: boolean;
+  /** TPACKET_V2 TX ring frames (multiple of 32; 0 = sendmmsg; default the addon's TX_RING_DEFAULT). */
+  txRing?: number;
   /** Switch GRO/GSO/TSO off on the interface (default true). */
   disableOffloads?: boolean;
   /** Bring the interface up when attaching (default true). */
@@ -36,6 +40,8 @@ export class SystemPort extends NativeIoPort {
   protected open(): NativeIo {
     const o = this.opts;
     const sockOpts: PacketSocketOptions = { ring: o.ring ?? true, batchSize: o.rxBatch ?? 64, retireMs: o.retireMs ?? 1 };
+    if (o.txSocket !== undefined) sockOpts.txSocket = o.txSocket;
+    if (o.txRing !== undefined) sockOpts.txRing = o.txRing;
     try {
       if (o.opener) return o.opener(this.name, sockOpts);
       if (o.up ?? true) setLinkUp(this.name, true);

@@ -188,6 +188,8 @@ describe('createPort', () => {
     expect(codeOf(() => createPort({ name: 'x', type: 'vxlan' }))).toEqual(['EINVAL', 'EINVAL: unsupported interface type vxlan']);
     expect(codeOf(() => createPort({ name: 'x', type: 'system', options: { foo: '1' } }))[1]).toMatch(/unknown option foo/);
     expect(codeOf(() => createPort({ name: 'x', type: 'system', options: { rx_ring: 'maybe' } }))[0]).toBe('EINVAL');
+    expect(codeOf(() => createPort({ name: 'x', type: 'system', options: { tx_ring: '33' } }))[1]).toMatch(/tx_ring=33 is not a multiple of 32/);
+    expect(codeOf(() => createPort({ name: 'x', type: 'system', options: { tx_ring: '70000' } }))[1]).toMatch(/tx_ring=70000/);
     expect(codeOf(() => createPort({ name: 'x', type: 'tap', options: { tx_batch: '0' } }))[1]).toMatch(/tx_batch=0/);
     expect(codeOf(() => createPort({ name: 'x', type: 'guest' }))[1]).toMatch(/options:mac/);
     expect(codeOf(() => createPort({ name: 'x', type: 'patch' }))[1]).toMatch(/options:peer/);
