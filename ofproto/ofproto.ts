@@ -633,6 +633,9 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       rec.packets = f.packets;
       rec.bytes = f.bytes;
       for (const r of rec.rules) if (!r.dead) r.hit(dp, db, now);
+      // OFPST_TABLE: each packet of the megaflow (the upcall's own included) was a lookup in every
+      // table its translation visited and a match in the tables of its rules.
+      if (dp > 0) this.creditTables(rec.tables, rec.rules, dp);
       for (const g of rec.groups) g.group.hit(g.bucket, dp, db);
       for (const l of rec.learned) if (this.mac.learn(l.vlan, l.hi, l.lo, l.port)) macMoved = true;
     }
@@ -712,7 +715,8 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       mask[0] = 0xffffffff;
       return { actions: [], mask };
     }
-    const res = xlate(this.env, key, { ofInPort: p.ofPort, packetBytes: frame.length, learn: true, packet: frame });
+    // Table lookups are counted here for a packet that stays in the slow path, else by pullStats() from the megaflow's stats.
+    const res = xlate(this.env, key, { ofInPort: p.ofPort, packetBytes: frame.length, learn: true, packet: frame, countLookups: false });
     if (res.macChanged) {
       // Flows that flooded to this MAC (or sent it to its old port) change now, as a flush did;
       // this translation's PACKET_IN cookies are in use, so the registry is not cleared here.
@@ -724,6 +728,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
     if (!installable) {
       this.counters.slowPathPackets++;
       this.credit(res, 1, frame.length);
+      this.creditTables(res.tables, res.rules, 1);
       return { actions: res.actions, mask: null };
     }
     const mask = dpMaskOf(res.wc);
@@ -745,6 +750,13 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
       createdMs: this.clock(),
     });
     return { actions: res.actions, mask };
+  }
+
+  /** OFPST_TABLE counters for `packets` packets that looked up `tables` and matched `rules`. */
+  private creditTables(tables: readonly number[], rules: readonly OfRule[], packets: number): void {
+    const all = this.tables.tables;
+    for (const t of tables) all[t]!.lookupCount += packets;
+    for (const r of rules) all[r.tableId]!.matchedCount += packets;
   }
 
   private credit(res: XlateResult, packets: number, bytes: number): void {
@@ -1105,6 +1117,7 @@ export class Ofproto implements OfprotoHandler, UpcallHandler {
         return this.reply(conn, req, { mpType: OFPMP.AGGREGATE, packetCount: big(packets), byteCount: big(bytes), flowCount: rules.length });
       }
       case OFPMP.TABLE:
+        this.pullStats();
         return this.reply(conn, req, {
           mpType: OFPMP.TABLE,
           tables: this.tables.tables.map((t) => ({ tableId: t.tableId, activeCount: t.count, lookupCount: big(t.lookupCount), matchedCount: big(t.matchedCount) })),
