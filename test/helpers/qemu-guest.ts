@@ -1,7 +1,7 @@
 // Runs one tsvs test guest (test/guests/boot.sh, which execs QEMU, so the
 // child's PID is QEMU's) and waits for console markers. Tests kill every
 // guest they start by that PID, never by name.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -14,6 +14,22 @@ export function qemuMissing(): string | null {
     execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
   } catch {
     return 'qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)';
+  }
+  return null;
+}
+
+/**
+ * The `-netdev stream` option that makes a QEMU client reconnect after losing its
+ * server (appended to the netdev), or null when this QEMU has none: `reconnect`
+ * (seconds) came in QEMU 8.0 and `reconnect-ms` in 9.2; 7.2 (Debian 12) has neither
+ * and rejects them ("Parameter 'reconnect' is unexpected").
+ */
+export function qemuStreamReconnect(seconds: number): string | null {
+  for (const opt of [`reconnect-ms=${seconds * 1000}`, `reconnect=${seconds}`]) {
+    // A path that does not exist: QEMU either rejects the parameter at once or keeps trying (killed by the timeout).
+    const r = spawnSync('qemu-system-x86_64', ['-M', 'none', '-nodefaults', '-display', 'none', '-netdev',
+      `stream,id=n0,server=off,addr.type=unix,addr.path=/nonexistent/tsvs-probe.sock,${opt}`], { encoding: 'utf8', timeout: 3000 });
+    if (!/unexpected|invalid parameter/i.test(`${r.stderr ?? ''}`)) return `,${opt}`;
   }
   return null;
 }
@@ -36,6 +52,8 @@ export interface QemuGuestOptions {
   logFile: string;
   netns?: string;
   lifeSec?: number;
+  /** boot.sh --stream-opts: appended to a stream netdev (e.g. qemuStreamReconnect(1)). */
+  streamOpts?: string;
 }
 
 export class QemuGuest {
@@ -48,6 +66,7 @@ export class QemuGuest {
   constructor(readonly opts: QemuGuestOptions) {
     const args = [join(GUESTS_SRC, 'boot.sh'), '--dir', GUESTS_OUT, '--net', opts.net, '--name', opts.name, '--ip', opts.ip, '--mac', opts.mac, '--life', String(opts.lifeSec ?? 150)];
     if (opts.netns) args.push('--netns', opts.netns);
+    if (opts.streamOpts) args.push('--stream-opts', opts.streamOpts);
     args.push('--', opts.job);
     writeFileSync(opts.logFile, '');
     this.proc = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe'] });
