@@ -32,7 +32,7 @@ const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
 
 /**
  * Create (not start) a port. Option keys follow OVS where OVS has one:
- * - system: rx_ring (bool, default true), rx_batch, tx_batch, tx_ring (TX ring frames, multiple of 32,
+ * - system: rx_ring (bool; default false on a TUN/TAP device, else true), rx_batch, tx_batch, tx_ring (TX ring frames, multiple of 32,
  *   default 512; 0 = sendmmsg), offloads ("off" default | "keep")
  * - tap / internal: rx_batch, tx_batch
  * - guest: mac (required), ip, ip6, vlan, udp_echo_port
@@ -59,7 +59,7 @@ export function createPort(spec: InterfaceSpec, ctx: PortFactoryContext = {}): P
   switch (type) {
     case 'system':
       return new SystemPort(name, {
-        ring: bool(o, 'rx_ring', name, true),
+        ...(o.rx_ring !== undefined ? { ring: bool(o, 'rx_ring', name, true) } : {}),
         rxBatch: int(o, 'rx_batch', name, 64, 1, 1024),
         txBatch: int(o, 'tx_batch', name, 64, 1, 1024),
         txRing: txRing(o, name),

@@ -2,12 +2,23 @@
 // Linux interface (veth end, a VM's tap, a NIC) attached through an AF_PACKET
 // socket of the tsvs_io addon. The port brings the interface up and, unless
 // told not to, switches GRO/GSO/TSO off so received frames fit the MTU.
+//
+// Receive: a TPACKET_V3 ring (fewest syscalls) hands frames over only when a
+// block fills or its retire timer (1 ms) fires, so at low rate every frame
+// waits up to that long. On a TUN/TAP device (a VM's NIC: QEMU's -netdev tap)
+// the default is therefore recvmmsg, woken per frame: the VM's own rate is
+// the limit there, and its ping RTT through tsvs dropped by ~0.6 ms
+// (docs/qemu.md, Latency). Other devices keep the ring unless rx_ring=false.
 
+import { existsSync } from 'node:fs';
 import { openPacketSocket, setLinkUp, setOffloads, type OffloadResult, type PacketSocketOptions } from '../native/index.js';
 import { NativeIoPort, portOpenError, type NativeIo, type NativeIoPortOptions } from './native-io-port.js';
 
 export interface SystemPortOptions extends NativeIoPortOptions {
-  /** TPACKET_V3 RX ring (default true: fewest syscalls; adds up to retireMs of latency at low load). */
+  /**
+   * TPACKET_V3 RX ring (fewest syscalls; adds up to retireMs of latency at low load) or recvmmsg (false).
+   * Default: recvmmsg on a TUN/TAP device (a VM's NIC), the ring on anything else.
+   */
   ring?: boolean;
   /** Frames per receive callback (default 64). */
   rxBatch?: number;
@@ -23,12 +34,21 @@ export interface SystemPortOptions extends NativeIoPortOptions {
   up?: boolean;
   /** @internal tests: open something else than an AF_PACKET socket. */
   opener?: (name: string, opts: PacketSocketOptions) => NativeIo;
+  /** @internal tests: is this interface a TUN/TAP device (default: /sys/class/net/NAME/tun_flags exists). */
+  isTunTap?: (name: string) => boolean;
+}
+
+/** A TUN/TAP device has a tun_flags attribute in sysfs. */
+export function isTunTapDevice(name: string): boolean {
+  return existsSync(`/sys/class/net/${name}/tun_flags`);
 }
 
 export class SystemPort extends NativeIoPort {
   readonly type: string = 'system';
   /** What the last attach did to the offloads (null: left alone). */
   offloads: OffloadResult | null = null;
+  /** Receive through the TPACKET_V3 ring (true) or recvmmsg (false), as chosen at the last attach. */
+  rxRing: boolean | null = null;
 
   constructor(
     name: string,
@@ -39,7 +59,9 @@ export class SystemPort extends NativeIoPort {
 
   protected open(): NativeIo {
     const o = this.opts;
-    const sockOpts: PacketSocketOptions = { ring: o.ring ?? true, batchSize: o.rxBatch ?? 64, retireMs: o.retireMs ?? 1 };
+    const ring = o.ring ?? !(o.isTunTap ?? isTunTapDevice)(this.name);
+    this.rxRing = ring;
+    const sockOpts: PacketSocketOptions = { ring, batchSize: o.rxBatch ?? 64, retireMs: o.retireMs ?? 1 };
     if (o.txSocket !== undefined) sockOpts.txSocket = o.txSocket;
     if (o.txRing !== undefined) sockOpts.txRing = o.txRing;
     try {

@@ -106,6 +106,19 @@ describe.skipIf(skipReason !== '')('system ports on veths', () => {
     expect(pa.rxOversize + pb.rxOversize).toBe(0);
   });
 
+  it('receives through recvmmsg on a TUN/TAP device (a VM NIC), through the V3 ring on a veth', () => {
+    const tap = lab.name('tp');
+    ip('tuntap', 'add', 'dev', tap, 'mode', 'tap');
+    const p = new SystemPort(tap);
+    try {
+      p.start(dp);
+      expect([p.rxRing, pa.rxRing]).toEqual([false, true]);
+    } finally {
+      p.stop();
+      ip('link', 'del', tap);
+    }
+  });
+
   it('a missing device fails with ENODEV naming it', () => {
     const p = new SystemPort(lab.name('none'));
     let err: unknown;

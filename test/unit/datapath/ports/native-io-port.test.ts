@@ -93,6 +93,27 @@ describe('NativeIoPort (system/tap/internal) over a fake addon', () => {
     expect(p.carrier).toBe(true);
   });
 
+  it('system port receive: recvmmsg on a TUN/TAP device (a VM NIC), the V3 ring elsewhere, rx_ring wins', () => {
+    const mode = (name: string, tun: boolean, ring?: boolean): boolean | undefined => {
+      let seen: boolean | undefined;
+      const p = new SystemPort(name, {
+        ...(ring !== undefined ? { ring } : {}),
+        isTunTap: () => tun,
+        opener: (n, o) => {
+          seen = o.ring;
+          return new FakeIo(n);
+        },
+      });
+      p.start(sinkCollect());
+      expect(p.rxRing).toBe(seen);
+      p.stop();
+      return seen;
+    };
+    expect([mode('vnet0', true), mode('veth0', false), mode('vnet1', true, true), mode('veth1', false, false)]).toEqual([false, true, true, false]);
+    const viaFactory = (options: Record<string, string>): SystemPort => createPort({ name: 'vnet9', options }) as SystemPort;
+    expect(() => viaFactory({ rx_ring: 'maybe' })).toThrow(/rx_ring=maybe is not true or false/);
+  });
+
   it('queues sends, flushes once per batch, flushes early when full, counts drops only when stopped', () => {
     const io = new FakeIo('t0');
     const p = new TapPort('t0', { txBatch: 4, opener: () => io });
