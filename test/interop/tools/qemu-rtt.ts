@@ -17,6 +17,8 @@
 //       daemon-stream   tsvs-vswitchd (NORMAL), two `stream` ports
 //       daemon-tap      tsvs-vswitchd (NORMAL), the guests' own TAPs as `system` ports
 //       NAME:k=v;k=v    any daemon-* config with extra Interface options, e.g. daemon-tap:rx_ring=false
+//       NAME+fifo       daemon-*: the daemon's main thread under SCHED_FIFO 10 (chrt):
+//                       an experiment on wake-up scheduling delay, not a recommendation
 //   RTT_JSON=FILE       write every sample there
 //   RTT_TRACE=1         config stream: time each StreamPort read (to the datapath, to the socket write, the write)
 //   RTT_WARM=N          config stream: push N frames through the ports before the guests boot (JIT warm-up)
@@ -216,6 +218,7 @@ async function daemon(kind: 'stream' | 'tap', opts: string[]): Promise<number[]>
     return r.stdout;
   };
   await d.start();
+  if (fifoNext) fifo(d.proc!.pid!);
   try {
     const [pa, pb] = [`${br}a`, `${br}b`];
     const set = (p: string, extra: string[]): string[] => ['--', 'set', 'Interface', p, ...extra, ...opts.map((o) => `options:${o}`)];
@@ -233,8 +236,17 @@ async function daemon(kind: 'stream' | 'tap', opts: string[]): Promise<number[]>
   }
 }
 
+let fifoNext = false;
+
+function fifo(pid: number): void {
+  sh('chrt', '-f', '-p', '10', String(pid));
+}
+
 async function runConfig(c: string): Promise<number[]> {
-  const [name, optText] = c.split(':');
+  const fifoOn = c.endsWith('+fifo');
+  const [name, optText] = (fifoOn ? c.slice(0, -5) : c).split(':');
+  if (fifoOn && !name.startsWith('daemon-')) throw new Error(`${c}: +fifo is for daemon-* configs (QEMU started from a FIFO process inherits the policy)`);
+  fifoNext = fifoOn;
   const opts = optText ? optText.split(';') : [];
   if (name === 'bridge') return bridge();
   if (name === 'stream') return stream();
