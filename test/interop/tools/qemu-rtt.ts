@@ -69,18 +69,22 @@ async function measure(netA: string, netB: string, netns?: string, aFirst?: stri
     new QemuGuest({ name, net, ip: `10.9.0.${ipLast}/24`, mac: `52:54:00:09:00:0${ipLast}`, job, logFile: join(dir, `${name}.log`), lifeSec: 240, ...(netns ? { netns } : {}) });
   const aJob = `ping 10.9.0.2 ${PINGS} ${INTERVAL} , stop 10.9.0.2`;
   // aFirst: the socket A's QEMU listens on; B connects to it once it is there.
-  const ga0 = aFirst ? mk(`A${n}`, netA, 1, aJob) : null;
-  if (aFirst) await until('listening QEMU', 10_000, () => existsSync(aFirst));
-  const gb = mk(`B${n}`, netB, 2, 'serve');
-  const ga = ga0 ?? mk(`A${n}`, netA, 1, aJob);
-  afterBoth?.();
+  const started: QemuGuest[] = [];
   try {
+    const ga0 = aFirst ? mk(`A${n}`, netA, 1, aJob) : null;
+    if (ga0) started.push(ga0);
+    if (aFirst) await until('listening QEMU', 10_000, () => existsSync(aFirst));
+    const gb = mk(`B${n}`, netB, 2, 'serve');
+    started.push(gb);
+    const ga = ga0 ?? mk(`A${n}`, netA, 1, aJob);
+    if (!ga0) started.push(ga);
+    afterBoth?.();
     await ga.waitFor(new RegExp(`JOB-DONE A${n} rc=\\d+`), BOOT_MS + PINGS * Number(INTERVAL) * 1000 + 60_000);
     const m = /^PING-TIMES ([\d. ]*)$/m.exec(ga.output);
     if (!m || !/^PING-OK/m.test(ga.output)) throw new Error(`A${n}: ping failed:\n${ga.tail()}`);
     return m[1].trim().split(/\s+/).map(Number);
   } finally {
-    await Promise.all([ga.kill(), gb.kill()]);
+    await Promise.all(started.map((g) => g.kill()));
   }
 }
 
@@ -124,9 +128,10 @@ async function socat(): Promise<number[]> {
   let relay: ChildProcess | null = null;
   try {
     return await measure(`stream-listen:${a}`, `stream-listen:${b}`, undefined, undefined, () => {
+      const deadline = Date.now() + 10_000; // both QEMUs listen within that, or the ping fails
       const start = (): void => {
         if (existsSync(a) && existsSync(b)) relay = spawn('socat', ['-b', '65536', `UNIX-CONNECT:${a}`, `UNIX-CONNECT:${b}`], { stdio: 'ignore' });
-        else setTimeout(start, 50);
+        else if (Date.now() < deadline) setTimeout(start, 50);
       };
       start();
     });
