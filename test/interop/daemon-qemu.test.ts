@@ -167,7 +167,8 @@ describe.skipIf(qemuMissing() !== null || !isRoot())('tsvs-vswitchd: a QEMU gues
     await until('stream socket', 10_000, () => (existsSync(sock) ? true : undefined)); // QEMU 7.2 connects once: the port listens first
     // The guest pings the host, then serves TCP echo (port 7) until a connection to port 9.
     const g = rig.guest({ name: 'QH', net: `stream:${sock}`, ip: '10.0.6.1/24', mac: '52:54:00:00:06:01', job: 'ping 10.0.6.9 10 0.2 , serve' });
-    await g.waitFor(/PING-(OK|FAIL).*/, BOOT_MS + 60_000);
+    // A whole line (up to its newline): the console arrives in pieces.
+    await g.waitFor(/PING-(OK|FAIL) .*\n/, BOOT_MS + 60_000);
     expect(g.output).toMatch(/^PING-OK 10\/10/m);
     await rig.pingUntil(h.ns, '10.0.6.1', 20_000);
     expect(rig.tcpLine(h.ns, '10.0.6.1', 7, 'hello from the namespace')).toBe('hello from the namespace');
@@ -202,7 +203,7 @@ describe.skipIf(qemuMissing() !== null || !isRoot())('tsvs-vswitchd restarts und
     await rig.vsctl('add-br', br, '--', 'add-port', br, h.port,
       '--', 'add-port', br, pa, '--', 'set', 'Interface', pa, 'type=stream', `options:path=${sa}`, 'options:role=client',
       '--', 'add-port', br, pb, '--', 'set', 'Interface', pb, 'type=stream', `options:path=${sb}`, 'options:role=client');
-    await ga.waitFor(/PING-(OK|FAIL).*/, BOOT_MS + 60_000);
+    await ga.waitFor(/PING-(OK|FAIL) .*\n/, BOOT_MS + 60_000);
     expect(ga.output).toMatch(/^PING-OK 5\/5/m);
     await rig.pingUntil(h.ns, '10.0.7.2', 20_000);
 
@@ -237,7 +238,7 @@ describe.skipIf(qemuMissing() !== null || !isRoot())('tsvs-vswitchd restarts und
     const gb = rig.guest({ name: 'SB', net: `stream:${sb}`, streamOpts: reconnect!, ip: '10.0.8.2/24', mac: '52:54:00:00:08:02', job: 'serve' });
     const ga = rig.guest({ name: 'SA', net: `stream:${sa}`, streamOpts: reconnect!, ip: '10.0.8.1/24', mac: '52:54:00:00:08:01',
       job: 'ping 10.0.8.2 5 0.2 , serve , ping 10.0.8.2 10 0.2 , stop 10.0.8.2' });
-    await ga.waitFor(/PING-(OK|FAIL).*/, BOOT_MS + 60_000);
+    await ga.waitFor(/PING-(OK|FAIL) .*\n/, BOOT_MS + 60_000);
     expect(ga.output).toMatch(/^PING-OK 5\/5/m);
     await rig.d.kill('SIGTERM');
     await rig.d.start(['--stats-interval=200']);
