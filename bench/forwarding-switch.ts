@@ -41,15 +41,18 @@ function main(argv: string[]): void {
   const tx = process.env.FWD_TSVS_TX;
   const txRing = Number(process.env.FWD_TSVS_TXRING ?? 512);
   const portOpts = tx === 'ring' ? { txRing } : tx === 'sock' ? { txSocket: true, txRing: 0 } : tx === 'shared' ? { txSocket: false, txRing: 0 } : {};
-  const rxBatch = process.env.FWD_TSVS_RXBATCH ? Number(process.env.FWD_TSVS_RXBATCH) : undefined;
-  const txBatch = process.env.FWD_TSVS_TXBATCH ? Number(process.env.FWD_TSVS_TXBATCH) : undefined;
-  const a = new SystemPort(names[0], { ...portOpts, rxBatch, txBatch });
-  const b = new SystemPort(names[1], { ...portOpts, rxBatch, txBatch });
+  // Batch variants: FWD_TSVS_RXBATCH/TXBATCH (frames), FWD_TSVS_SLOT (slot frame max; 9216 = the jumbo
+  // slots of every port before slots were sized from the MTU); unset: the port's defaults.
+  const rxBatch = envNum('FWD_TSVS_RXBATCH');
+  const txBatch = envNum('FWD_TSVS_TXBATCH');
+  const slotFrameMax = envNum('FWD_TSVS_SLOT');
+  const a = new SystemPort(names[0], { ...portOpts, rxBatch, txBatch, slotFrameMax });
+  const b = new SystemPort(names[1], { ...portOpts, rxBatch, txBatch, slotFrameMax });
   void (async () => {
     await dp.addPort(a, 1);
     await dp.addPort(b, 2);
     await dp.start();
-    console.error(`forwarding-switch: ${a.name} <-> ${b.name} (${mode})`);
+    console.error(`forwarding-switch: ${a.name} <-> ${b.name} (${mode}; ${a.batchBytes} batch bytes per port)`);
   })().catch((e: unknown) => {
     console.error(e);
     process.exit(1);

@@ -105,6 +105,7 @@ export class Bridges {
   async start(): Promise<void> {
     this.unsubscribe = this.db.onCommit(() => this.schedule());
     this.statsTimer = setInterval(() => {
+      this.refreshLinks();
       this.updateStats();
       this.retryMissingDevices();
     }, this.statsIntervalMs);
@@ -342,6 +343,19 @@ export class Bridges {
   }
 
   /** Copies port counters into Interface.statistics (also on demand: bridge/refresh-stats). */
+  /** Lets each port pick up MTU/MAC changes made outside the switch (e.g. `ip link set ... mtu`). */
+  refreshLinks(): void {
+    if (this.stopped) return;
+    for (const b of this.bridges.values())
+      for (const rp of b.ports.values()) {
+        try {
+          rp.port.refreshLink?.();
+        } catch (e) {
+          this.log.warn(`${rp.port.name}: link refresh failed: ${(e as Error).message}`);
+        }
+      }
+  }
+
   updateStats(): void {
     if (this.stopped) return;
     const ops: Parameters<Database['transact']>[0][number][] = [];
@@ -354,8 +368,9 @@ export class Bridges {
         ]);
         const i = this.db.get('Interface', rp.ifaceUuid);
         const link = rp.port.carrier ? 'up' : 'down';
-        if (i && (!sameDatum(i.statistics, stats) || i.link_state !== link)) {
-          ops.push({ op: 'update', table: 'Interface', where: [['_uuid', '==', rp.ifaceUuid]], row: { statistics: stats, link_state: link } });
+        const mtu = rp.port.mtu > 0 ? rp.port.mtu : null;
+        if (i && (!sameDatum(i.statistics, stats) || i.link_state !== link || !sameDatum(i.mtu, mtu))) {
+          ops.push({ op: 'update', table: 'Interface', where: [['_uuid', '==', rp.ifaceUuid]], row: { statistics: stats, link_state: link, mtu } });
         }
       }
     }

@@ -60,7 +60,7 @@ import {
   W_VLAN0,
   W_VLAN1,
 } from '../flow/key.js';
-import { HEADROOM, SLOT_BYTES, SLOT_FRAME_MAX, type PacketBatch } from '../packet-batch.js';
+import { HEADROOM, SLOT_FRAME_MAX, type PacketBatch } from '../packet-batch.js';
 import { fixCsum16, fixCsum32, fixUdpCsum16, fixUdpCsum32, readSctpCrc, sctpCrc, writeSctpCrc } from './checksum-fix.js';
 import {
   MAX_NESTING,
@@ -194,7 +194,8 @@ export function executeActions(
   fs[o + F_LEN] = batch.len[i];
   fs[o + F_TRUNC] = 0;
   fs[o + F_FLOOR] = floor;
-  fs[o + F_CEIL] = floor + SLOT_BYTES > batch.buf.length ? batch.buf.length : floor + SLOT_BYTES;
+  const ceil = floor + batch.slotBytes;
+  fs[o + F_CEIL] = ceil > batch.buf.length ? batch.buf.length : ceil;
   const code = program.code;
   const ok = run(program, code, 0, code.length, batch.buf, o, key, layout, ctx);
   batch.off[i] = fs[o + F_OFF];

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HEADROOM, PacketBatch, SLOT_BYTES, SLOT_FRAME_MAX } from '../packet-batch.js';
+import { HEADROOM, PacketBatch } from '../packet-batch.js';
 
 /** Counter names, in the order of the addon's Float64Array (tsvs_io.c STAT_NAMES). */
 export const STAT_NAMES = [
@@ -111,11 +111,11 @@ export function nativeLoadError(): Error | null {
 }
 
 export interface NativePortOptions {
-  /** Frames per JS callback (the batch capacity). Default 64. */
+  /** Frames per JS callback (the batch capacity) of the batch allocated when start() is given none. Default 64. */
   batchSize?: number;
   /** Most frames handled per wake-up before yielding to the loop (fairness between ports). Default 256. */
   wakeBudget?: number;
-  /** Use this batch instead of allocating one (its capacity wins over batchSize). */
+  /** Use this batch instead of allocating one (its capacity wins over batchSize; start(.., batch) replaces it). */
   batch?: PacketBatch;
 }
 
@@ -169,8 +169,8 @@ export class NativePort {
   /** AF_PACKET: frames of the TPACKET_V2 TX ring (0: sendmmsg) and whether transmit has a socket of its own. */
   readonly txRing: number;
   readonly txSocket: boolean;
-  /** The batch handed to the start() handler; reused for every callback. */
-  readonly batch: PacketBatch;
+  private rx: PacketBatch | null;
+  private readonly batchSize: number;
   private readonly counters: Float64Array;
   private readonly wakeBudget: number;
   private handle: Handle | null;
@@ -182,7 +182,7 @@ export class NativePort {
       this.onPollError(n);
       return;
     }
-    const b = this.batch;
+    const b = this.rx!;
     b.count = n;
     this.handler!(b);
   };
@@ -197,17 +197,32 @@ export class NativePort {
     this.kind = info.kind;
     this.txRing = info.txRing;
     this.txSocket = info.txSocket;
-    this.batch = opts.batch ?? new PacketBatch(opts.batchSize ?? 64);
+    this.rx = opts.batch ?? null;
+    this.batchSize = opts.batchSize ?? 64;
     this.wakeBudget = opts.wakeBudget ?? 256;
   }
 
-  /** Begin delivering received batches (restarts if already started). The handler must not keep the batch. */
-  start(onBatch: BatchHandler, onError?: (err: Error) => void): void {
+  /**
+   * The batch handed to the start() handler, reused for every callback (allocated on first use with
+   * batchSize jumbo slots unless given in the options or to start()).
+   */
+  get batch(): PacketBatch {
+    return (this.rx ??= new PacketBatch(this.batchSize));
+  }
+
+  /**
+   * Begin delivering received batches (restarts if already started). The handler must not keep the batch.
+   * `batch` replaces the port's receive batch: frames longer than its frameMax are dropped (rxTruncated and
+   * rxDropped). Restarting with a new batch from inside a callback is allowed; the old batch is not written
+   * to again.
+   */
+  start(onBatch: BatchHandler, onError?: (err: Error) => void, batch?: PacketBatch): void {
     const h = this.live();
+    if (batch !== undefined) this.rx = batch;
+    const b = this.batch;
     this.handler = onBatch;
     this.errorHandler = onError ?? null;
-    const b = this.batch;
-    load().start(h, b.buf, b.off, b.len, SLOT_BYTES, HEADROOM, SLOT_FRAME_MAX, this.wakeBudget, this.onNative);
+    load().start(h, b.buf, b.off, b.len, b.slotBytes, HEADROOM, b.frameMax, this.wakeBudget, this.onNative);
   }
 
   /** Stop receiving; the fd stays open (send still works). */

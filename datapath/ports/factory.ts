@@ -5,6 +5,7 @@
 
 import { DpifError } from '../dpif-error.js';
 import { TX_RING_DEFAULT } from '../native/index.js';
+import { BATCH_LIMIT } from './native-io-port.js';
 import { GuestPort } from './guest.js';
 import { InternalPort } from './internal.js';
 import { PatchPort } from './patch.js';
@@ -32,9 +33,10 @@ const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
 
 /**
  * Create (not start) a port. Option keys follow OVS where OVS has one:
- * - system: rx_ring (bool; default false on a TUN/TAP device, else true), rx_batch, tx_batch, tx_ring (TX ring frames, multiple of 32,
+ * - system: rx_ring (bool; default false on a TUN/TAP device, else true), rx_batch, tx_batch (default 256
+ *   each for MTU 1500, fewer for jumbo MTUs: defaultBatchFrames), tx_ring (TX ring frames, multiple of 32,
  *   default 512; 0 = sendmmsg), offloads ("off" default | "keep")
- * - tap / internal: rx_batch, tx_batch
+ * - tap / internal: rx_batch, tx_batch (defaults as for system)
  * - guest: mac (required), ip, ip6, vlan, udp_echo_port
  * - patch: peer (required; ends pair up when both exist in ctx.patches)
  */
@@ -60,14 +62,17 @@ export function createPort(spec: InterfaceSpec, ctx: PortFactoryContext = {}): P
     case 'system':
       return new SystemPort(name, {
         ...(o.rx_ring !== undefined ? { ring: bool(o, 'rx_ring', name, true) } : {}),
-        rxBatch: int(o, 'rx_batch', name, 64, 1, 1024),
-        txBatch: int(o, 'tx_batch', name, 64, 1, 1024),
+        rxBatch: optInt(o, 'rx_batch', name, 1, BATCH_LIMIT),
+        txBatch: optInt(o, 'tx_batch', name, 1, BATCH_LIMIT),
         txRing: txRing(o, name),
         disableOffloads: oneOf(o, 'offloads', name, ['off', 'keep'], 'off') === 'off',
       });
     case 'tap':
     case 'internal': {
-      const opts = { rxBatch: int(o, 'rx_batch', name, 64, 1, 1024), txBatch: int(o, 'tx_batch', name, 64, 1, 1024) };
+      const opts = {
+        rxBatch: optInt(o, 'rx_batch', name, 1, BATCH_LIMIT),
+        txBatch: optInt(o, 'tx_batch', name, 1, BATCH_LIMIT),
+      };
       return type === 'tap' ? new TapPort(name, opts) : new InternalPort(name, opts);
     }
     case 'guest': {
@@ -135,6 +140,11 @@ function int(o: Record<string, InterfaceOptionValue>, k: string, name: string, d
   if (!Number.isInteger(n) || n < min || n > max)
     throw new DpifError('EINVAL', `${name}: options:${k}=${String(v)} is not an integer ${min}..${max}`);
   return n;
+}
+
+/** An integer option, undefined when not set (the port picks its default). */
+function optInt(o: Record<string, InterfaceOptionValue>, k: string, name: string, min: number, max: number): number | undefined {
+  return o[k] === undefined ? undefined : int(o, k, name, min, min, max);
 }
 
 function oneOf(o: Record<string, InterfaceOptionValue>, k: string, name: string, allowed: string[], dflt: string): string {

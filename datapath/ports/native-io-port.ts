@@ -1,17 +1,29 @@
 // The common body of the fd-backed port types (system, tap, internal): one
-// NativePort from the tsvs_io addon. Receive batches go from the addon's own
-// PacketBatch straight into the datapath's sink; send() copies into a bounded
-// tx batch that flush() hands to the addon in one call (TX ring sendto / sendmmsg / writes).
+// NativePort from the tsvs_io addon. Receive batches go from the port's rx
+// PacketBatch (filled by the addon) straight into the datapath's sink; send()
+// copies into a bounded tx batch that flush() hands to the addon in one call
+// (TX ring sendto / sendmmsg / writes).
+//
+// Both batches have slots sized from the interface's MTU (frameMaxForMtu: MTU
+// plus Ethernet header and two VLAN tags), so the default 256-frame batches of
+// a 1500-MTU port take 800 KiB where 64 jumbo-sized slots took 1.16 MiB; a
+// jumbo-MTU port keeps big slots and fewer of them by default
+// (defaultBatchFrames: never more bytes than the old default). A frame
+// longer than that is dropped on receive (rxDropped) and on transmit
+// (txErrors, as OVS's datapath drops frames over the output port's MTU).
+// refreshLink() re-reads the MTU and reallocates both batches, between batches,
+// when the slot size it needs changes.
 
 import { DpifError } from '../dpif-error.js';
 import type { NativeIoStats } from '../native/index.js';
-import { PacketBatch, SLOT_BYTES } from '../packet-batch.js';
+import { PacketBatch, SLOT_BYTES, SLOT_FRAME_MAX, slotBytesFor } from '../packet-batch.js';
 import { newPortStats, type Port, type PortStats, type RxSink } from './port.js';
 
 /** What a port needs of a NativePort (the addon's class satisfies it; tests pass fakes). */
 export interface NativeIo {
   readonly name: string;
-  start(onBatch: (batch: PacketBatch) => void, onError?: (err: Error) => void): void;
+  /** Start (or restart) receiving into `batch` (the addon drops frames longer than batch.frameMax). */
+  start(onBatch: (batch: PacketBatch) => void, onError?: (err: Error) => void, batch?: PacketBatch): void;
   stop(): void;
   sendBatch(batch: PacketBatch): number;
   readonly stats: NativeIoStats;
@@ -23,12 +35,43 @@ export interface NativeIo {
 
 /** Frame bytes allowed beyond the MTU: Ethernet header plus two VLAN tags. */
 export const L2_OVERHEAD_BYTES = 14 + 8;
-/** Default tx queue (frames per flush). */
-export const TX_BATCH_DEFAULT = 64;
+/** Largest default rx batch (frames per receive callback) and tx queue (frames per flush). */
+export const BATCH_DEFAULT_MAX = 256;
+/**
+ * Bytes one default batch may take: what the 64-frame batches of 9,280-byte slots took before slots were
+ * sized from the MTU (580 KiB). A default batch has BATCH_DEFAULT_MAX frames or as many as fit in this.
+ */
+export const BATCH_DEFAULT_BYTES = 64 * SLOT_BYTES;
+/** Largest rx/tx batch accepted (the addon's RX_MAX_BATCH). */
+export const BATCH_LIMIT = 1024;
+
+/** Frames of a default rx or tx batch whose slots hold frameMax bytes: 256 for MTU 1500, 65 for MTU 9000. */
+export function defaultBatchFrames(frameMax: number): number {
+  const n = Math.floor(BATCH_DEFAULT_BYTES / slotBytesFor(frameMax));
+  return n > BATCH_DEFAULT_MAX ? BATCH_DEFAULT_MAX : n;
+}
+
+/**
+ * Largest frame a port with this MTU sends or receives, which is what its batch slots hold: MTU plus
+ * L2_OVERHEAD_BYTES, at most SLOT_FRAME_MAX. An MTU the OS did not report sensibly (not an integer >= 68)
+ * gets SLOT_FRAME_MAX.
+ */
+export function frameMaxForMtu(mtu: number): number {
+  if (!Number.isInteger(mtu) || mtu < 68) return SLOT_FRAME_MAX;
+  const n = mtu + L2_OVERHEAD_BYTES;
+  return n > SLOT_FRAME_MAX ? SLOT_FRAME_MAX : n;
+}
 
 export interface NativeIoPortOptions {
-  /** Frames queued for transmit before an early flush (default 64). */
+  /** Frames per receive callback (default defaultBatchFrames(): 256 for MTU 1500, fewer for jumbo MTUs). */
+  rxBatch?: number;
+  /** Frames queued for transmit before an early flush (default as rxBatch). */
   txBatch?: number;
+  /**
+   * @internal benches: slots for frames of this size whatever the MTU (SLOT_FRAME_MAX: the jumbo slots
+   * every port had before slots were sized from the MTU). Also the tx size limit.
+   */
+  slotFrameMax?: number;
 }
 
 export abstract class NativeIoPort implements Port {
@@ -38,12 +81,21 @@ export abstract class NativeIoPort implements Port {
   rxOversize = 0;
   /** Frames refused because the tx queue stayed full after an early flush. */
   txQueueDrops = 0;
+  /** Frames to send longer than the tx slots (MTU + L2 overhead), dropped and counted as tx errors. */
+  txOversize = 0;
+  /** Times refreshLink() reallocated the batches for a new MTU. */
+  batchResizes = 0;
   /** Last error reported by the receive loop (poll error), or null. */
   lastError: Error | null = null;
 
   protected io: NativeIo | null = null;
   private sink: RxSink | null = null;
-  private readonly tx: PacketBatch;
+  /** Configured batch frames (0: defaultBatchFrames of the slot size). */
+  private readonly rxBatch: number;
+  private readonly txBatch: number;
+  private readonly slotFrameMax: number;
+  private rx: PacketBatch | null = null;
+  private tx: PacketBatch;
   private maxFrameBytes = 0;
   private lastMtu = 0;
   private lastMac: Uint8Array = new Uint8Array(6);
@@ -53,10 +105,31 @@ export abstract class NativeIoPort implements Port {
     readonly name: string,
     opts: NativeIoPortOptions = {},
   ) {
-    const txBatch = opts.txBatch ?? TX_BATCH_DEFAULT;
-    if (!Number.isInteger(txBatch) || txBatch < 1 || txBatch > 1024)
-      throw new DpifError('EINVAL', `${name}: tx batch ${txBatch} is not 1..1024`);
-    this.tx = new PacketBatch(txBatch);
+    const rxBatch = opts.rxBatch ?? 0;
+    const txBatch = opts.txBatch ?? 0;
+    if (opts.rxBatch !== undefined && (!Number.isInteger(rxBatch) || rxBatch < 1 || rxBatch > BATCH_LIMIT))
+      throw new DpifError('EINVAL', `${name}: rx batch ${rxBatch} is not 1..${BATCH_LIMIT}`);
+    if (opts.txBatch !== undefined && (!Number.isInteger(txBatch) || txBatch < 1 || txBatch > BATCH_LIMIT))
+      throw new DpifError('EINVAL', `${name}: tx batch ${txBatch} is not 1..${BATCH_LIMIT}`);
+    const slotFrameMax = opts.slotFrameMax;
+    if (slotFrameMax !== undefined && (!Number.isInteger(slotFrameMax) || slotFrameMax < 64 || slotFrameMax > SLOT_FRAME_MAX))
+      throw new DpifError('EINVAL', `${name}: slot frame max ${slotFrameMax} is not 64..${SLOT_FRAME_MAX}`);
+    this.rxBatch = rxBatch;
+    this.txBatch = txBatch;
+    this.slotFrameMax = slotFrameMax ?? 0;
+    // Sized for the common MTU until start() reads the interface's own.
+    const frameMax = this.slotFrameMax || frameMaxForMtu(1500);
+    this.tx = new PacketBatch(txBatch || defaultBatchFrames(frameMax), frameMax);
+  }
+
+  /** Bytes of frame buffers this port holds (rx + tx batches). */
+  get batchBytes(): number {
+    return (this.rx !== null ? this.rx.buf.length : 0) + this.tx.buf.length;
+  }
+
+  /** Largest frame the port's slots hold (MTU + L2 overhead, at most SLOT_FRAME_MAX). */
+  get frameMax(): number {
+    return this.tx.frameMax;
   }
 
   /** Open the fd (socket/TAP). Throws DpifError ENODEV/EPERM/... with the interface named. */
@@ -69,8 +142,8 @@ export abstract class NativeIoPort implements Port {
     }
     this.sink = sink;
     try {
-      this.refreshLink();
-      this.io.start(this.onBatch, this.onError);
+      this.readLink();
+      this.io.start(this.onBatch, this.onError, this.rx!);
     } catch (err) {
       // Do not leak the fd of a port that failed to start.
       const io = this.io;
@@ -81,13 +154,37 @@ export abstract class NativeIoPort implements Port {
     }
   }
 
-  /** Re-read MTU and MAC (call after the interface's MTU changes). */
+  /**
+   * Re-read MTU and MAC; when the MTU needs another slot size, flush what is queued, reallocate the rx
+   * and tx batches and restart receiving into the new rx batch. Call it between batches (a timer, not
+   * the datapath's receive path). Until it runs after an MTU increase, frames over the old MTU are dropped.
+   */
   refreshLink(): void {
     const io = this.io;
     if (io === null) return;
+    const old = this.rx;
+    this.readLink();
+    if (this.rx !== old && this.sink !== null) io.start(this.onBatch, this.onError, this.rx!);
+  }
+
+  /** Read MTU/MAC from the interface and (re)size the batches for the MTU. */
+  private readLink(): void {
+    const io = this.io!;
     this.lastMtu = io.mtu;
     this.lastMac = Uint8Array.from(io.mac);
-    this.maxFrameBytes = this.lastMtu + L2_OVERHEAD_BYTES;
+    this.maxFrameBytes = frameMaxForMtu(this.lastMtu);
+    const frameMax = this.slotFrameMax || this.maxFrameBytes;
+    const rxFrames = this.rxBatch || defaultBatchFrames(frameMax);
+    const txFrames = this.txBatch || defaultBatchFrames(frameMax);
+    const rx = this.rx;
+    if (rx === null || rx.frameMax !== frameMax || rx.capacity !== rxFrames) {
+      if (rx !== null) this.batchResizes++;
+      this.rx = new PacketBatch(rxFrames, frameMax);
+    }
+    if (this.tx.frameMax !== frameMax || this.tx.capacity !== txFrames) {
+      this.flush();
+      this.tx = new PacketBatch(txFrames, frameMax);
+    }
   }
 
   // Created once; the addon calls it per batch with its own PacketBatch.
@@ -113,7 +210,7 @@ export abstract class NativeIoPort implements Port {
         continue;
       }
       // Frame i must live in slot i (headroom() relies on it): move the bytes down a slot.
-      const o = off[r] - (r - w) * SLOT_BYTES;
+      const o = off[r] - (r - w) * b.slotBytes;
       b.buf.copyWithin(o, off[r], off[r] + len[r]);
       off[w] = o;
       len[w] = len[r];
@@ -128,6 +225,10 @@ export abstract class NativeIoPort implements Port {
 
   send(buf: Uint8Array, off: number, len: number): void {
     const tx = this.tx;
+    if (len > tx.frameMax) {
+      this.txOversize++;
+      return;
+    }
     if (tx.push(buf, off, len)) return;
     this.flush();
     if (!tx.push(buf, off, len)) this.txQueueDrops++;
@@ -157,6 +258,7 @@ export abstract class NativeIoPort implements Port {
     }
     s.rxDropped += this.rxOversize;
     s.txDropped += this.txQueueDrops;
+    s.txErrors += this.txOversize;
     return s;
   }
 

@@ -48,4 +48,9 @@ export interface Port {
   flush(): void;
   /** Free every resource; safe to call twice. */
   stop(): void | Promise<void>;
+  /**
+   * Re-read what the OS may change under a running port (MTU, MAC) and adapt to it (fd-backed ports
+   * resize their batches for a new MTU). Called from a timer, between batches; optional.
+   */
+  refreshLink?(): void;
 }

@@ -20,8 +20,6 @@ export interface SystemPortOptions extends NativeIoPortOptions {
    * Default: recvmmsg on a TUN/TAP device (a VM's NIC), the ring on anything else.
    */
   ring?: boolean;
-  /** Frames per receive callback (default 64). */
-  rxBatch?: number;
   /** Ring block retire timeout in ms (default 1). */
   retireMs?: number;
   /** Transmit on a socket of its own (default true; see PacketSocketOptions.txSocket). */
@@ -61,7 +59,7 @@ export class SystemPort extends NativeIoPort {
     const o = this.opts;
     const ring = o.ring ?? !(o.isTunTap ?? isTunTapDevice)(this.name);
     this.rxRing = ring;
-    const sockOpts: PacketSocketOptions = { ring, batchSize: o.rxBatch ?? 64, retireMs: o.retireMs ?? 1 };
+    const sockOpts: PacketSocketOptions = { ring, retireMs: o.retireMs ?? 1 };
     if (o.txSocket !== undefined) sockOpts.txSocket = o.txSocket;
     if (o.txRing !== undefined) sockOpts.txRing = o.txRing;
     try {

@@ -6,8 +6,6 @@ import { openTap, type TapOptions } from '../native/index.js';
 import { NativeIoPort, portOpenError, type NativeIo, type NativeIoPortOptions } from './native-io-port.js';
 
 export interface TapPortOptions extends NativeIoPortOptions {
-  /** Frames per receive callback (default 64). */
-  rxBatch?: number;
   /** @internal tests: open something else than a TAP. */
   opener?: (name: string, opts: TapOptions) => NativeIo;
 }
@@ -23,7 +21,7 @@ export class TapPort extends NativeIoPort {
   }
 
   protected open(): NativeIo {
-    const tapOpts: TapOptions = { batchSize: this.opts.rxBatch ?? 64, up: true };
+    const tapOpts: TapOptions = { up: true };
     try {
       return this.opts.opener ? this.opts.opener(this.name, tapOpts) : openTap(this.name, tapOpts);
     } catch (err) {

@@ -25,6 +25,8 @@ describe.skipIf(skipReason !== '')('system ports on veths', () => {
   let nsB = '';
   let pa: SystemPort;
   let pb: SystemPort;
+  /** The namespace ends of the two veths. */
+  let nsEnds: [string, string] = ['', ''];
   const net = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
 
   /** Async, so the datapath in this process keeps forwarding while the command runs. */
@@ -37,6 +39,7 @@ describe.skipIf(skipReason !== '')('system ports on veths', () => {
       nsB = lab.netns('B');
       const [xa, ya] = lab.veth('a');
       const [xb, yb] = lab.veth('b');
+      nsEnds = [ya, yb];
       for (const [y, ns, host] of [[ya, nsA, 1], [yb, nsB, 2]] as const) {
         ip('link', 'set', y, 'netns', ns);
         ip('-n', ns, 'addr', 'add', `${net}.${host}/24`, 'dev', y);
@@ -117,6 +120,47 @@ describe.skipIf(skipReason !== '')('system ports on veths', () => {
       p.stop();
       ip('link', 'del', tap);
     }
+  });
+
+  it('batch slots follow an MTU change after refreshLink; frames over the output MTU are tx errors', async () => {
+    const setMtu = (mtu: number, which: 'all' | 'b-host') => {
+      if (which === 'b-host') return ip('link', 'set', pb.name, 'mtu', String(mtu));
+      ip('link', 'set', pa.name, 'mtu', String(mtu));
+      ip('link', 'set', pb.name, 'mtu', String(mtu));
+      ip('-n', nsA, 'link', 'set', nsEnds[0], 'mtu', String(mtu));
+      ip('-n', nsB, 'link', 'set', nsEnds[1], 'mtu', String(mtu));
+    };
+    const bigPing = (size: number) =>
+      inNs(nsA, 'ping', ['-c', '2', '-i', '0.2', '-W', '1', '-M', 'do', '-s', String(size), `${net}.2`]).then(
+        (r) => r.stdout,
+        (e: { stdout?: string }) => e.stdout ?? '',
+      );
+    expect(pa.frameMax).toBe(1522);
+    try {
+      setMtu(9000, 'all');
+      const truncatedBefore = pa.nativeStats!.rxTruncated;
+      expect(await bigPing(8000)).toMatch(/2 packets transmitted, 0 received/); // slots still 1522 bytes
+      expect(pa.nativeStats!.rxTruncated).toBeGreaterThan(truncatedBefore);
+      pa.refreshLink();
+      pb.refreshLink();
+      expect(pa.mtu).toBe(9000);
+      expect(pa.frameMax).toBe(9022);
+      expect(pa.batchResizes).toBe(1);
+      expect(await bigPing(8000)).toMatch(/2 packets transmitted, 2 received/);
+
+      setMtu(1500, 'b-host'); // the output port's MTU drops under the frames
+      pb.refreshLink();
+      expect(pb.frameMax).toBe(1522);
+      const errorsBefore = pb.stats.txErrors;
+      expect(await bigPing(4000)).toMatch(/2 packets transmitted, 0 received/);
+      expect(pb.txOversize).toBeGreaterThanOrEqual(2);
+      expect(pb.stats.txErrors - errorsBefore).toBeGreaterThanOrEqual(2);
+    } finally {
+      setMtu(1500, 'all');
+      pa.refreshLink();
+      pb.refreshLink();
+    }
+    expect(await bigPing(1000)).toMatch(/2 packets transmitted, 2 received/);
   });
 
   it('a missing device fails with ENODEV naming it', () => {

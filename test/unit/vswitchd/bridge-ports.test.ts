@@ -165,6 +165,23 @@ describe('Bridges: system, tap and internal interfaces, VLANs, controllers', () 
     expect((iface('veth1').statistics as ReadonlyMap<string, number>).get('rx_packets')).toBe(0);
   });
 
+  it('refreshLinks picks up an MTU changed outside the switch: port batches resized, Interface.mtu updated', async () => {
+    host.existing.add('veth5');
+    db.transact(addPortOps('br0', 'veth5', {}));
+    await bridges.idle();
+    const port = bridges.list()[0].dp.ports().find((p) => p.name === 'veth5') as SystemPort;
+    expect([port.frameMax, iface('veth5').mtu]).toEqual([1522, 1500]);
+    host.open.get('veth5')!.mtu = 9000;
+    bridges.refreshLinks();
+    bridges.updateStats();
+    expect([port.frameMax, port.batchResizes, iface('veth5').mtu]).toEqual([9022, 1, 9000]);
+    // A device that fails to answer is logged and skipped; the others are still refreshed.
+    Object.defineProperty(host.open.get('br0')!, 'mtu', { get: () => { throw new Error('gone'); } });
+    host.open.get('veth5')!.mtu = 1500;
+    bridges.refreshLinks();
+    expect(port.frameMax).toBe(1522);
+  });
+
   it('a TAP name already in use is an error for that interface only', async () => {
     db.transact(addPortOps('br0', 'tapx', { type: 'tap' }));
     await bridges.idle();

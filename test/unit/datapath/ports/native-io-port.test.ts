@@ -5,17 +5,24 @@ import { DpifError } from '../../../../datapath/dpif-error.js';
 import { STAT_NAMES, type NativeIoStats } from '../../../../datapath/native/index.js';
 import { GuestPort } from '../../../../datapath/ports/guest.js';
 import { InternalPort } from '../../../../datapath/ports/internal.js';
-import type { NativeIo } from '../../../../datapath/ports/native-io-port.js';
+import {
+  BATCH_DEFAULT_BYTES,
+  defaultBatchFrames,
+  frameMaxForMtu,
+  type NativeIo,
+} from '../../../../datapath/ports/native-io-port.js';
 import { PatchPort } from '../../../../datapath/ports/patch.js';
 import { SystemPort } from '../../../../datapath/ports/system.js';
 import { TapPort } from '../../../../datapath/ports/tap.js';
 import { createPort } from '../../../../datapath/ports/factory.js';
-import { PacketBatch } from '../../../../datapath/packet-batch.js';
+import { PacketBatch, SLOT_BYTES, SLOT_FRAME_MAX } from '../../../../datapath/packet-batch.js';
 import type { RxSink } from '../../../../datapath/ports/port.js';
 
 class FakeIo implements NativeIo {
   readonly batch = new PacketBatch(8);
   onBatch: ((b: PacketBatch) => void) | null = null;
+  /** The rx batch given to each start() call (a restart per MTU change that resizes it). */
+  starts: Array<PacketBatch | undefined> = [];
   sent: number[][] = [];
   closed = 0;
   counters: NativeIoStats;
@@ -25,8 +32,9 @@ class FakeIo implements NativeIo {
   constructor(readonly name: string) {
     this.counters = Object.fromEntries(STAT_NAMES.map((n) => [n, 0])) as NativeIoStats;
   }
-  start(cb: (b: PacketBatch) => void): void {
+  start(cb: (b: PacketBatch) => void, _onError?: (err: Error) => void, batch?: PacketBatch): void {
     this.onBatch = cb;
+    this.starts.push(batch);
   }
   stop(): void {
     this.onBatch = null;
@@ -175,6 +183,126 @@ describe('NativeIoPort (system/tap/internal) over a fake addon', () => {
     const p = new InternalPort('br0', { opener: () => new FakeIo('br0') });
     expect(p.type).toBe('internal');
     expect(p).toBeInstanceOf(TapPort);
+  });
+});
+
+describe('NativeIoPort batch slots sized from the MTU', () => {
+  it('frame max is MTU + Ethernet + 2 VLAN tags, capped at the jumbo slot; odd MTUs get jumbo slots', () => {
+    expect(frameMaxForMtu(1500)).toBe(1522);
+    expect(frameMaxForMtu(9000)).toBe(9022);
+    expect(frameMaxForMtu(65535)).toBe(SLOT_FRAME_MAX);
+    expect(frameMaxForMtu(68)).toBe(90);
+    expect(frameMaxForMtu(0)).toBe(SLOT_FRAME_MAX);
+    expect(frameMaxForMtu(Number.NaN)).toBe(SLOT_FRAME_MAX);
+  });
+
+  it('default batches: 256 frames for MTU 1500, fewer jumbo ones, never more bytes than 64 jumbo slots', () => {
+    expect(BATCH_DEFAULT_BYTES).toBe(64 * SLOT_BYTES);
+    expect(defaultBatchFrames(1522)).toBe(256);
+    expect(defaultBatchFrames(9022)).toBe(65);
+    expect(defaultBatchFrames(SLOT_FRAME_MAX)).toBe(64);
+    for (const mtu of [68, 576, 1500, 2000, 4000, 9000, 9194, 65535]) {
+      const fm = frameMaxForMtu(mtu);
+      expect(new PacketBatch(defaultBatchFrames(fm), fm).buf.length).toBeLessThanOrEqual(BATCH_DEFAULT_BYTES);
+    }
+  });
+
+  it('a 1500-MTU port receives and sends in 256-frame batches of 1,600-byte slots (800 KiB per port)', () => {
+    const io = new FakeIo('eth1');
+    const p = new SystemPort('eth1', { opener: () => io });
+    p.start(sinkCollect());
+    const rx = io.starts[0]!;
+    expect(rx.capacity).toBe(256);
+    expect(rx.frameMax).toBe(1522);
+    expect(rx.slotBytes).toBe(1600);
+    expect(p.frameMax).toBe(1522);
+    expect(p.batchBytes).toBe(2 * 256 * 1600);
+    expect(p.batchBytes).toBeLessThan(2 * 64 * SLOT_BYTES); // the old default: 1.16 MiB
+    const f = Buffer.alloc(64);
+    for (let i = 0; i < 300; i++) p.send(f, 0, 60);
+    expect(io.sent.map((s) => s.length)).toEqual([256]); // early flush at 256
+  });
+
+  it('explicit rx_batch/tx_batch win over the default; a jumbo port keeps big slots', () => {
+    const io = new FakeIo('eth2');
+    io.mtu = 9000;
+    const p = new TapPort('eth2', { rxBatch: 32, txBatch: 16, opener: () => io });
+    p.start(sinkCollect());
+    expect(io.starts[0]!.capacity).toBe(32);
+    expect(io.starts[0]!.frameMax).toBe(9022);
+    expect(p.batchBytes).toBe((32 + 16) * 9088);
+    const q = new SystemPort('eth3', { opener: () => io });
+    q.start(sinkCollect());
+    expect(io.starts[1]!.capacity).toBe(65);
+    expect(q.batchBytes).toBeLessThanOrEqual(2 * BATCH_DEFAULT_BYTES);
+  });
+
+  it('drops frames longer than the tx slot (the MTU) and counts them as tx errors, sending the rest', () => {
+    const io = new FakeIo('eth4');
+    const p = new SystemPort('eth4', { opener: () => io });
+    p.start(sinkCollect());
+    const f = Buffer.alloc(9216);
+    p.send(f, 0, 1522);
+    p.send(f, 0, 1523);
+    p.send(f, 0, 9000);
+    p.send(f, 0, 60);
+    p.flush();
+    expect(io.sent).toEqual([[1522, 60]]);
+    expect(p.txOversize).toBe(2);
+    expect(p.stats.txErrors).toBe(2);
+    expect(p.stats.txDropped).toBe(0);
+  });
+
+  it('refreshLink after an MTU change flushes the queue, resizes both batches and restarts rx into the new one', () => {
+    const io = new FakeIo('eth5');
+    const p = new SystemPort('eth5', { opener: () => io });
+    const sink = sinkCollect();
+    p.start(sink);
+    const f = Buffer.alloc(9216, 1);
+    p.send(f, 0, 100);
+    p.refreshLink(); // same MTU: nothing changes
+    expect(io.starts.length).toBe(1);
+    expect(io.sent).toEqual([]);
+    expect(p.batchResizes).toBe(0);
+
+    io.mtu = 9000;
+    p.refreshLink();
+    expect(io.sent).toEqual([[100]]); // queued frame went out with the old batch
+    expect(io.starts.length).toBe(2);
+    const rx = io.starts[1]!;
+    expect(rx).not.toBe(io.starts[0]);
+    expect(rx.frameMax).toBe(9022);
+    expect(rx.capacity).toBe(65);
+    expect(p.mtu).toBe(9000);
+    expect(p.frameMax).toBe(9022);
+    expect(p.batchResizes).toBe(1);
+    p.send(f, 0, 9000);
+    p.flush();
+    expect(io.sent[1]).toEqual([9000]);
+    expect(p.txOversize).toBe(0);
+    io.deliver([60, 9022, 9023]);
+    expect(sink.got.at(-1)!.lens).toEqual([60, 9022]);
+
+    io.mtu = 1500; // and back: small slots again, jumbo frames dropped
+    p.refreshLink();
+    expect(io.starts[2]!.frameMax).toBe(1522);
+    expect(io.starts[2]!.capacity).toBe(256);
+    p.send(f, 0, 9000);
+    expect(p.txOversize).toBe(1);
+    p.stop();
+    p.refreshLink(); // stopped: no-op
+    expect(io.starts.length).toBe(3);
+  });
+
+  it('slotFrameMax (bench option) keeps jumbo slots at any MTU; out of range is refused', () => {
+    const io = new FakeIo('eth6');
+    const p = new SystemPort('eth6', { rxBatch: 64, txBatch: 64, slotFrameMax: SLOT_FRAME_MAX, opener: () => io });
+    p.start(sinkCollect());
+    expect(io.starts[0]!.slotBytes).toBe(SLOT_BYTES);
+    expect(p.batchBytes).toBe(2 * 64 * SLOT_BYTES);
+    io.deliver([60, 1600]);
+    expect(p.rxOversize).toBe(1); // still the MTU's limit on receive
+    expect(() => new SystemPort('eth6', { slotFrameMax: 10_000 })).toThrow(/slot frame max 10000/);
   });
 });
 
