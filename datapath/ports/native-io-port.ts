@@ -6,7 +6,7 @@
 //
 // Both batches have slots sized from the interface's MTU (frameMaxForMtu: MTU
 // plus Ethernet header and two VLAN tags), so the default 256-frame batches of
-// a 1500-MTU port take 800 KiB where 64 jumbo-sized slots took 1.16 MiB; a
+// a 1500-MTU port take 800 KiB where 64 jumbo-sized slots took 1.13 MiB; a
 // jumbo-MTU port keeps big slots and fewer of them by default
 // (defaultBatchFrames: never more bytes than the old default). A frame
 // longer than that is dropped on receive (rxDropped) and on transmit

@@ -217,7 +217,7 @@ describe('NativeIoPort batch slots sized from the MTU', () => {
     expect(rx.slotBytes).toBe(1600);
     expect(p.frameMax).toBe(1522);
     expect(p.batchBytes).toBe(2 * 256 * 1600);
-    expect(p.batchBytes).toBeLessThan(2 * 64 * SLOT_BYTES); // the old default: 1.16 MiB
+    expect(p.batchBytes).toBeLessThan(2 * 64 * SLOT_BYTES); // the old default: 1.13 MiB
     const f = Buffer.alloc(64);
     for (let i = 0; i < 300; i++) p.send(f, 0, 60);
     expect(io.sent.map((s) => s.length)).toEqual([256]); // early flush at 256
