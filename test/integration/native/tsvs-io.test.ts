@@ -240,6 +240,34 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     });
   }
 
+  for (const ring of [true, false]) {
+    it(`AF_PACKET ${ring ? 'ring' : 'recvmmsg'}: a batch with MTU-1500 slots drops longer frames (rxTruncated), then restarts into a jumbo batch`, async () => {
+      const [sa, sb] = lab.veth(ring ? 's' : 'm');
+      for (const v of [sa, sb]) spawnSync('ip', ['link', 'set', v, 'mtu', '9000']);
+      const rx = track(openPacketSocket(sa, { ring }));
+      const tx = track(openPacketSocket(sb));
+      const small = new PacketBatch(16, 1522);
+      const got: number[] = [];
+      const onBatch = (b: PacketBatch) => {
+        for (let i = 0; i < b.count; i++) if (isOurs(b.frame(i))) got.push(b.len[i]);
+      };
+      rx.start(onBatch, undefined, small);
+      expect(rx.batch).toBe(small);
+      expect(sendFrames(tx, [testFrame(1, 1522), testFrame(2, 1523), testFrame(3, 8000), testFrame(4, 60)])).toBe(4);
+      await waitFor(() => got.length >= 2);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toEqual([1522, 60]);
+      expect(rx.stats.rxTruncated).toBe(2);
+      const jumbo = new PacketBatch(16, 9022);
+      rx.start(onBatch, undefined, jumbo);
+      expect(sendFrames(tx, [testFrame(5, 8000)])).toBe(1);
+      await waitFor(() => got.length >= 3);
+      expect(got).toEqual([1522, 60, 8000]);
+      rx.close();
+      tx.close();
+    });
+  }
+
   it('TX ring: wraps around a small ring many times; jumbo frames go out by sendmsg, order kept', async () => {
     const [ja, jb] = lab.veth('j');
     for (const v of [ja, jb]) spawnSync('ip', ['link', 'set', v, 'mtu', '9000']);
