@@ -342,7 +342,6 @@ export class Bridges {
     if (ops.length > 0) this.db.transact(ops);
   }
 
-  /** Copies port counters into Interface.statistics (also on demand: bridge/refresh-stats). */
   /** Lets each port pick up MTU/MAC changes made outside the switch (e.g. `ip link set ... mtu`). */
   refreshLinks(): void {
     if (this.stopped) return;
@@ -356,6 +355,7 @@ export class Bridges {
       }
   }
 
+  /** Copies port counters into Interface.statistics (also on demand: bridge/refresh-stats). */
   updateStats(): void {
     if (this.stopped) return;
     const ops: Parameters<Database['transact']>[0][number][] = [];
