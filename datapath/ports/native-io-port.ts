@@ -163,16 +163,22 @@ export abstract class NativeIoPort implements Port {
     const io = this.io;
     if (io === null) return;
     const old = this.rx;
-    this.readLink();
+    try {
+      this.readLink();
+    } catch {
+      return; // interface not visible (deleted, or a TAP moved into another namespace): keep what we have
+    }
     if (this.rx !== old && this.sink !== null) io.start(this.onBatch, this.onError, this.rx!);
   }
 
-  /** Read MTU/MAC from the interface and (re)size the batches for the MTU. */
+  /** Read MTU/MAC from the interface and (re)size the batches for the MTU. Throws (changing nothing) when it cannot read them. */
   private readLink(): void {
     const io = this.io!;
-    this.lastMtu = io.mtu;
-    this.lastMac = Uint8Array.from(io.mac);
-    this.maxFrameBytes = frameMaxForMtu(this.lastMtu);
+    const mtu = io.mtu;
+    const mac = Uint8Array.from(io.mac);
+    this.lastMtu = mtu;
+    this.lastMac = mac;
+    this.maxFrameBytes = frameMaxForMtu(mtu);
     const frameMax = this.slotFrameMax || this.maxFrameBytes;
     const rxFrames = this.rxBatch || defaultBatchFrames(frameMax);
     const txFrames = this.txBatch || defaultBatchFrames(frameMax);

@@ -175,7 +175,7 @@ describe('Bridges: system, tap and internal interfaces, VLANs, controllers', () 
     bridges.refreshLinks();
     bridges.updateStats();
     expect([port.frameMax, port.batchResizes, iface('veth5').mtu]).toEqual([9022, 1, 9000]);
-    // A device that fails to answer is logged and skipped; the others are still refreshed.
+    // A device that cannot be read (e.g. a TAP moved into a namespace) is skipped; the others are still refreshed.
     Object.defineProperty(host.open.get('br0')!, 'mtu', { get: () => { throw new Error('gone'); } });
     host.open.get('veth5')!.mtu = 1500;
     bridges.refreshLinks();

@@ -289,6 +289,10 @@ describe('NativeIoPort batch slots sized from the MTU', () => {
     expect(io.starts[2]!.capacity).toBe(256);
     p.send(f, 0, 9000);
     expect(p.txOversize).toBe(1);
+    // An interface that cannot be read (moved into another namespace): nothing changes, no throw.
+    Object.defineProperty(io, 'mtu', { get: () => { throw Object.assign(new Error('no such device'), { code: 'ENODEV' }); }, configurable: true });
+    expect(() => p.refreshLink()).not.toThrow();
+    expect([p.mtu, p.frameMax, io.starts.length]).toEqual([1500, 1522, 3]);
     p.stop();
     p.refreshLink(); // stopped: no-op
     expect(io.starts.length).toBe(3);
