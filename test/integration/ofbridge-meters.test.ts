@@ -9,41 +9,13 @@ import { ipv4HeaderChecksumValid } from '../../datapath/packet/checksum.js';
 import { buildEthernet } from '../../datapath/packet/ethernet.js';
 import { buildIpv4 } from '../../datapath/packet/ipv4.js';
 import { buildUdp } from '../../datapath/packet/udp.js';
-import { PacketBatch } from '../../datapath/packet-batch.js';
-import { newPortStats, type Port, type RxSink } from '../../datapath/ports/port.js';
 import { OpenFlowBridge } from '../../ofproto/bridge.js';
 import { OFPIT, OFPMBT, OFPMC, OFPMF, OFPMP, OFPT, OFPXMT as X } from '../../ofproto/openflow/index.js';
 import { oxm } from '../../ofproto/openflow/oxm.js';
 import { apply, flowMod, output } from '../helpers/ofproto-fixture.js';
 import { OfPeer } from '../helpers/of-peer.js';
+import { WirePort } from '../helpers/wire-port.js';
 import { connect } from 'node:net';
-
-class WirePort implements Port {
-  readonly type = 'test';
-  portNo = 0;
-  readonly stats = newPortStats();
-  readonly carrier = true;
-  readonly mtu = 1500;
-  readonly mac = new Uint8Array(6);
-  sent: Buffer[] = [];
-  sink: RxSink | null = null;
-  constructor(readonly name: string) {}
-  start(sink: RxSink): void {
-    this.sink = sink;
-  }
-  send(buf: Uint8Array, off: number, len: number): void {
-    this.sent.push(Buffer.from(buf.subarray(off, off + len)));
-  }
-  flush(): void {}
-  stop(): void {
-    this.sink = null;
-  }
-  inject(frames: Buffer[]): void {
-    const b = new PacketBatch(frames.length);
-    for (const f of frames) b.push(f);
-    this.sink!.receive(this.portNo, b);
-  }
-}
 
 const SRC = Uint8Array.of(10, 0, 0, 1);
 const DST = Uint8Array.of(10, 0, 0, 2);

@@ -10,25 +10,8 @@ import { buildIpv4 } from '../../../datapath/packet/ipv4.js';
 import { buildIpv6 } from '../../../datapath/packet/ipv6.js';
 import { buildUdp } from '../../../datapath/packet/udp.js';
 import { PacketBatch } from '../../../datapath/packet-batch.js';
-import { newPortStats, type Port, type RxSink } from '../../../datapath/ports/port.js';
 import { extractFresh, runActions } from '../../helpers/run-actions.js';
-
-class TestPort implements Port {
-  readonly type = 'test';
-  portNo = 0;
-  readonly stats = newPortStats();
-  readonly carrier = true;
-  readonly mtu = 1500;
-  readonly mac = new Uint8Array(6);
-  sent: Buffer[] = [];
-  constructor(readonly name: string) {}
-  start(_sink: RxSink): void {}
-  send(buf: Uint8Array, off: number, len: number): void {
-    this.sent.push(Buffer.from(buf.subarray(off, off + len)));
-  }
-  flush(): void {}
-  stop(): void {}
-}
+import { WirePort } from '../../helpers/wire-port.js';
 
 const SRC = Uint8Array.of(10, 0, 0, 1);
 const DST = Uint8Array.of(10, 0, 0, 2);
@@ -122,7 +105,7 @@ describe('meter(id) datapath action', () => {
   it('in a Datapath batch a drop affects only that packet; counters; clone branch; meter deleted → pass', async () => {
     let now = 1000;
     const dp = new Datapath({ name: 'dpm', clock: () => now });
-    const [p1, p2, p3] = [new TestPort('p1'), new TestPort('p2'), new TestPort('p3')];
+    const [p1, p2, p3] = [new WirePort('p1'), new WirePort('p2'), new WirePort('p3')];
     for (const p of [p1, p2, p3]) await dp.addPort(p);
     await dp.start();
     dp.meterSet(1, { unit: 'pktps', bands: [{ type: 'drop', rate: 100, burst: 3 }] });
@@ -155,8 +138,8 @@ describe('meter(id) datapath action', () => {
     // A meter in a clone drops the copy only.
     dp.meterSet(2, { unit: 'pktps', bands: [{ type: 'drop', rate: 1, burst: 1 }] });
     put(9, [{ type: 'clone', actions: [{ type: 'meter', id: 2 }, { type: 'output', port: 3 }] }, { type: 'output', port: 2 }]);
-    p2.sent = [];
-    p3.sent = [];
+    p2.sent.length = 0;
+    p3.sent.length = 0;
     batch.clear();
     for (let i = 0; i < 3; i++) batch.push(udp4(0, 9));
     dp.receive(1, batch);

@@ -11,8 +11,6 @@ import { buildEthernet } from '../../../../datapath/packet/ethernet.js';
 import { buildIpv4 } from '../../../../datapath/packet/ipv4.js';
 import { buildTcp } from '../../../../datapath/packet/tcp.js';
 import { buildUdp } from '../../../../datapath/packet/udp.js';
-import { PacketBatch } from '../../../../datapath/packet-batch.js';
-import { newPortStats, type Port, type RxSink } from '../../../../datapath/ports/port.js';
 import { Ofproto } from '../../../../ofproto/ofproto.js';
 import type { Action } from '../../../../ofproto/openflow/actions.js';
 import { OFPAT, OFPFC, OFPGC, OFPGT, OFPIT, OFPP, OFPT, OFPVID, OFPXMT as X } from '../../../../ofproto/openflow/constants.js';
@@ -22,39 +20,7 @@ import type { OfpMessage } from '../../../../ofproto/openflow/codec.js';
 import { oxm } from '../../../../ofproto/openflow/oxm.js';
 import { apply, FakeConn, FakeConnSet, flowMod, gotoTable, output } from '../../../helpers/ofproto-fixture.js';
 import { Prng } from '../../../helpers/prng.js';
-
-class WirePort implements Port {
-  readonly type = 'wire';
-  portNo = 0;
-  readonly stats = newPortStats();
-  readonly carrier = true;
-  readonly mtu = 1500;
-  readonly mac: Uint8Array;
-  readonly got: string[] = [];
-  private sink: RxSink | null = null;
-  private readonly batch = new PacketBatch(1);
-  constructor(
-    readonly name: string,
-    n: number,
-  ) {
-    this.mac = Uint8Array.of(2, 0, 0, 0, 9, n);
-  }
-  start(s: RxSink): void {
-    this.sink = s;
-  }
-  inject(frame: Buffer): void {
-    this.batch.clear();
-    this.batch.push(frame);
-    this.sink!.receive(this.portNo, this.batch);
-  }
-  send(buf: Uint8Array, off: number, len: number): void {
-    this.got.push(Buffer.from(buf.subarray(off, off + len)).toString('hex'));
-  }
-  flush(): void {}
-  stop(): void {
-    this.sink = null;
-  }
-}
+import { WirePort } from '../../../helpers/wire-port.js';
 
 const setField = (field: number, value: number | bigint | Buffer): Action => ({ type: OFPAT.SET_FIELD, field: oxm(field, value) });
 
@@ -157,7 +123,7 @@ async function side(name: string, o: { revalidateBurst?: number; clock?: () => n
     revalidateBurst: o.revalidateBurst,
     revalidateRatePerSec: o.revalidateBurst === undefined ? undefined : 0,
   });
-  const ports = [1, 2, 3].map((n) => new WirePort(`${name}-w${n}`, n));
+  const ports = [1, 2, 3].map((n) => new WirePort(`${name}-w${n}`, Uint8Array.of(2, 0, 0, 0, 9, n)));
   for (const p of ports) of.addPort(await dp.addPort(p));
   await dp.start();
   of.start();
@@ -174,11 +140,11 @@ async function side(name: string, o: { revalidateBurst?: number; clock?: () => n
 }
 
 function observe(s: Side, port: number, frame: Buffer): string {
-  for (const p of s.ports) p.got.length = 0;
+  for (const p of s.ports) p.sent.length = 0;
   s.conn.sent.length = 0;
-  s.ports[port]!.inject(frame);
+  s.ports[port]!.inject([frame]);
   const pins = s.conn.take(OFPT.PACKET_IN).map((m) => `${m.reason}/${m.tableId}/${m.cookie}/${m.data.toString('hex')}`);
-  return JSON.stringify([s.ports.map((p) => p.got), pins]);
+  return JSON.stringify([s.ports.map((p) => p.sent.map((f) => f.toString('hex'))), pins]);
 }
 
 function ruleCounters(s: Side): string[] {
