@@ -20,9 +20,10 @@ import { KEY_WORDS, newKey, newLayout } from '../../datapath/flow/key.js';
 import { formatFlowKey, parseFlowKey } from '../../datapath/flow/odp.js';
 import { MAC_A, MAC_B, arp, eth, icmp4, icmp6, ipv4, ipv6, mpls, nd, sctp, tcp, udp } from '../helpers/frames.js';
 import { runActions } from '../helpers/run-actions.js';
+import { dummyOvsEnv, startDummyOvs, stopDummyOvs } from '../helpers/dummy-ovs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvs-ovs-actions-'));
-const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+const env = dummyOvsEnv(dir);
 const ctl = join(dir, 'vswitchd.ctl');
 const OUT_PORTS = ['p2', 'p3'];
 const portNo: Record<string, number> = {};
@@ -47,25 +48,7 @@ function pcapRecords(file: string): Buffer[] {
 }
 
 beforeAll(() => {
-  run('ovsdb-tool', ['create', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema']);
-  run('ovsdb-server', [
-    `--remote=punix:${join(dir, 'db.sock')}`,
-    `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
-    `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
-    `--log-file=${join(dir, 'ovsdb.log')}`,
-    '--detach',
-    join(dir, 'conf.db'),
-  ]);
-  run('ovs-vswitchd', [
-    `unix:${join(dir, 'db.sock')}`,
-    '--enable-dummy=override',
-    '--disable-system',
-    `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`,
-    `--unixctl=${ctl}`,
-    `--log-file=${join(dir, 'vswitchd.log')}`,
-    '--detach',
-  ]);
-  const vsctl = ['--db=unix:' + join(dir, 'db.sock'), '--timeout=10'];
+  const vsctl = startDummyOvs(dir, ctl);
   run('ovs-vsctl', [...vsctl, 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=dummy', 'fail-mode=secure']);
   run('ovs-vsctl', [...vsctl, 'add-port', 'br0', 'p1', '--', 'set', 'interface', 'p1', 'type=dummy']);
   for (const p of OUT_PORTS) run('ovs-vsctl', [...vsctl, 'add-port', 'br0', p, '--', 'set', 'interface', p, 'type=dummy', `options:tx_pcap=${join(dir, p + '.pcap')}`]);
@@ -76,16 +59,7 @@ beforeAll(() => {
 }, 30000);
 
 afterAll(() => {
-  for (const name of ['ovs-vswitchd.pid', 'ovsdb-server.pid']) {
-    const f = join(dir, name);
-    if (existsSync(f)) {
-      try {
-        process.kill(Number(readFileSync(f, 'utf8').trim()), 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
+  stopDummyOvs(dir);
   if (!process.env.TSVS_KEEP_OVS_DIR) rmSync(dir, { recursive: true, force: true });
 });
 

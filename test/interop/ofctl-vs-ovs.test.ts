@@ -5,16 +5,17 @@
 // bridge; on each switch, every dump printed by tsvs-ofctl must equal
 // `ovs-ofctl -O OpenFlow13 --no-names`'s byte for byte (durations aside).
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ofctl as tsvsOfctl } from '../../ctl/ofctl.js';
 import { guestBridge, hasCommand, type GuestBridge } from '../helpers/ofbridge-interop.js';
+import { dummyOvsEnv, startDummyOvs, stopDummyOvs } from '../helpers/dummy-ovs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvs-ofctl-vs-ovs-'));
-const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+const env = dummyOvsEnv(dir);
 const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** ovs-ofctl without blocking the event loop (the tsvs bridge runs in this process). */
@@ -105,10 +106,7 @@ describe.skipIf(!hasCommand('ovs-vswitchd') || !hasCommand('ovs-ofctl'))('tsvs-o
 
   beforeAll(async () => {
     const port = await freePort();
-    run('ovsdb-tool', ['create', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema']);
-    run('ovsdb-server', [`--remote=punix:${join(dir, 'db.sock')}`, `--pidfile=${join(dir, 'ovsdb-server.pid')}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, `--log-file=${join(dir, 'ovsdb.log')}`, '--detach', join(dir, 'conf.db')]);
-    run('ovs-vswitchd', [`unix:${join(dir, 'db.sock')}`, '--enable-dummy=override', '--disable-system', `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`, `--unixctl=${join(dir, 'vswitchd.ctl')}`, `--log-file=${join(dir, 'vswitchd.log')}`, '--detach']);
-    const vsctl = ['--db=unix:' + join(dir, 'db.sock'), '--timeout=10'];
+    const vsctl = startDummyOvs(dir, join(dir, 'vswitchd.ctl'));
     run('ovs-vsctl', [...vsctl, 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=dummy', 'fail-mode=secure', 'protocols=OpenFlow13']);
     for (const i of [1, 2]) run('ovs-vsctl', [...vsctl, 'add-port', 'br0', `p${i}`, '--', 'set', 'interface', `p${i}`, 'type=dummy', `ofport_request=${i}`]);
     run('ovs-vsctl', [...vsctl, 'set-controller', 'br0', `ptcp:${port}:127.0.0.1`]);
@@ -127,16 +125,7 @@ describe.skipIf(!hasCommand('ovs-vswitchd') || !hasCommand('ovs-ofctl'))('tsvs-o
 
   afterAll(async () => {
     await gb?.br.stop();
-    for (const name of ['ovs-vswitchd.pid', 'ovsdb-server.pid']) {
-      const f = join(dir, name);
-      if (existsSync(f)) {
-        try {
-          process.kill(Number(readFileSync(f, 'utf8').trim()), 'SIGTERM');
-        } catch {
-          /* already gone */
-        }
-      }
-    }
+    stopDummyOvs(dir);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -10,14 +10,15 @@
 // trace): then either OVS's line or the recorded tsvs line passes, so a
 // conformance fix in xlate does not break this test.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceBridge, type TraceBridge } from '../helpers/trace-bridge.js';
+import { dummyOvsEnv, startDummyOvs, stopDummyOvs } from '../helpers/dummy-ovs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsvs-ovs-trace-'));
-const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+const env = dummyOvsEnv(dir);
 const ctl = join(dir, 'vswitchd.ctl');
 const mgmt = `unix:${join(dir, 'br0.mgmt')}`;
 const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -102,10 +103,7 @@ const dpToOf = new Map<string, string>();
 let t: TraceBridge;
 
 beforeAll(async () => {
-  run('ovsdb-tool', ['create', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema']);
-  run('ovsdb-server', [`--remote=punix:${join(dir, 'db.sock')}`, `--pidfile=${join(dir, 'ovsdb-server.pid')}`, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, `--log-file=${join(dir, 'ovsdb.log')}`, '--detach', join(dir, 'conf.db')]);
-  run('ovs-vswitchd', [`unix:${join(dir, 'db.sock')}`, '--enable-dummy=override', '--disable-system', `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`, `--unixctl=${ctl}`, `--log-file=${join(dir, 'vswitchd.log')}`, '--detach']);
-  const vsctl = ['--db=unix:' + join(dir, 'db.sock'), '--timeout=10'];
+  const vsctl = startDummyOvs(dir, ctl);
   run('ovs-vsctl', [...vsctl, 'add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=dummy', 'fail-mode=secure', 'protocols=OpenFlow10,OpenFlow13']);
   for (const i of [1, 2, 3]) run('ovs-vsctl', [...vsctl, 'add-port', 'br0', `p${i}`, '--', 'set', 'interface', `p${i}`, 'type=dummy', `ofport_request=${i}`]);
   // tsvs bridges have no LOCAL port: keep OVS's out of NORMAL flooding.
@@ -122,16 +120,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.stop();
-  for (const name of ['ovs-vswitchd.pid', 'ovsdb-server.pid']) {
-    const f = join(dir, name);
-    if (existsSync(f)) {
-      try {
-        process.kill(Number(readFileSync(f, 'utf8').trim()), 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
+  stopDummyOvs(dir);
   rmSync(dir, { recursive: true, force: true });
 });
 
