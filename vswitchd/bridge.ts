@@ -89,11 +89,8 @@ export class Bridges {
   constructor(
     private readonly db: Database,
     private readonly log: ModuleLog,
-    statsIntervalMsOrOptions: number | BridgesOptions = {},
-    /** Where each bridge's <name>.mgmt OpenFlow socket lives (with a number as third argument). */
-    rundir = '.',
+    o: BridgesOptions = {},
   ) {
-    const o: BridgesOptions = typeof statsIntervalMsOrOptions === 'number' ? { statsIntervalMs: statsIntervalMsOrOptions, rundir } : statsIntervalMsOrOptions;
     this.statsIntervalMs = o.statsIntervalMs ?? 5000;
     this.rundir = o.rundir ?? '.';
     this.devicePorts = o.devicePorts ?? createPort;

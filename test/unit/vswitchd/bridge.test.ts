@@ -31,7 +31,7 @@ describe('Bridges: reconfiguration from the config DB', () => {
       { op: 'insert', table: 'Bridge', uuidName: 'b', row: { name: 'br0' } },
     ]);
     rundir = mkdtempSync(join(tmpdir(), 'tsvs-bridges-'));
-    bridges = new Bridges(db, new Vlog({ console: false }).module('bridge'), 60_000, rundir);
+    bridges = new Bridges(db, new Vlog({ console: false }).module('bridge'), { statsIntervalMs: 60_000, rundir });
     await bridges.start();
   });
   afterEach(async () => {
