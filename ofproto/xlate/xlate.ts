@@ -577,12 +577,8 @@ class Ctx {
       this.res.slow = true; // no frame (revalidation, trace): the answer needs one
       return 0;
     }
-    const layout = K.newLayout();
-    extractFlow(pkt, 0, pkt.length, 0, K.newKey(), layout);
-    let p = layout[K.L_L2_5]!;
+    const p = mplsPayloadOffset(pkt);
     if (p < 0) return 0;
-    while (p + 4 <= pkt.length && (pkt[p + 2]! & 1) === 0) p += 4;
-    p += 4;
     const version = p < pkt.length ? pkt[p]! >>> 4 : 0;
     if (version === 4 && p + 20 <= pkt.length) {
       this.res.slow = true;
@@ -608,14 +604,10 @@ class Ctx {
       if (this.rxEthType === K.ETH_TYPE_MPLS || this.rxEthType === K.ETH_TYPE_MPLS_MCAST) this.res.slow = true; // revalidation: needs the frame
       return;
     }
-    const layout = K.newLayout();
-    const key = K.newKey();
-    extractFlow(pkt, 0, pkt.length, 0, key, layout);
-    let p = layout[K.L_L2_5]!;
+    const p = mplsPayloadOffset(pkt);
     if (p < 0) return; // not received as MPLS: the pushed-then-popped packet's L3 words are still in the key
-    while (p + 4 <= pkt.length && (pkt[p + 2]! & 1) === 0) p += 4;
-    p += 4;
     if (p > pkt.length) return;
+    const key = K.newKey();
     const inner = new Uint8Array(14 + pkt.length - p);
     inner[12] = ethertype >>> 8;
     inner[13] = ethertype & 0xff;
@@ -1124,4 +1116,14 @@ export function xlate(env: XlateEnv, key: Uint32Array, opts: XlateOptions): Xlat
   // A packet dropped by a meter or TTL expiry keeps any packet-in emitted before the stop.
   ctx.res.actions = ctx.out;
   return ctx.res;
+}
+
+/** Offset just past the bottom-of-stack MPLS label of a received frame, or -1 when it carries no MPLS. */
+function mplsPayloadOffset(pkt: Uint8Array): number {
+  const layout = K.newLayout();
+  extractFlow(pkt, 0, pkt.length, 0, K.newKey(), layout);
+  let p = layout[K.L_L2_5]!;
+  if (p < 0) return -1;
+  while (p + 4 <= pkt.length && (pkt[p + 2]! & 1) === 0) p += 4;
+  return p + 4;
 }
