@@ -46,8 +46,11 @@ function main(argv: string[]): void {
   const rxBatch = envNum('FWD_TSVS_RXBATCH');
   const txBatch = envNum('FWD_TSVS_TXBATCH');
   const slotFrameMax = envNum('FWD_TSVS_SLOT');
-  const a = new SystemPort(names[0], { ...portOpts, rxBatch, txBatch, slotFrameMax });
-  const b = new SystemPort(names[1], { ...portOpts, rxBatch, txBatch, slotFrameMax });
+  // Receive variant: FWD_TSVS_RX=v2 (TPACKET_V2 ring), v3 (TPACKET_V3 ring), mmsg (recvmmsg); unset: the default.
+  const rxv = process.env.FWD_TSVS_RX;
+  const rxOpts = rxv === 'v2' ? { ring: true, ringVersion: 2 as const } : rxv === 'v3' ? { ring: true, ringVersion: 3 as const } : rxv === 'mmsg' ? { ring: false } : {};
+  const a = new SystemPort(names[0], { ...portOpts, ...rxOpts, rxBatch, txBatch, slotFrameMax });
+  const b = new SystemPort(names[1], { ...portOpts, ...rxOpts, rxBatch, txBatch, slotFrameMax });
   void (async () => {
     await dp.addPort(a, 1);
     await dp.addPort(b, 2);

@@ -41,7 +41,7 @@ interface Addon {
   send(h: Handle, buf: Uint8Array, off: Int32Array, len: Int32Array, count: number): number;
   close(h: Handle): void;
   kernelDrops(h: Handle): void;
-  info(h: Handle): { name: string; ifindex: number; kind: 'packet' | 'tap'; fd: number; polling: boolean; ring: boolean; txSocket: boolean; txRing: number };
+  info(h: Handle): { name: string; ifindex: number; kind: 'packet' | 'tap'; fd: number; polling: boolean; ring: boolean; ringVersion: number; txSocket: boolean; txRing: number };
   linkInfo(name: string): LinkInfo;
   setLinkUp(name: string, up: boolean): void;
   completeChecksum(frame: Uint8Array): boolean;
@@ -126,6 +126,14 @@ export interface PacketSocketOptions extends NativePortOptions {
    * two-port forwarder: 1.0 ms RTT with the ring, 0.2 ms with recvmmsg).
    */
   ring?: boolean;
+  /**
+   * RX ring layout: 3 = TPACKET_V3 blocks (default here; a block is handed over when full or after retireMs),
+   * 2 = TPACKET_V2 fixed frames of ringFrameBytes: the kernel wakes the socket per frame, so nothing waits
+   * for a timer at low load, and a busy port still drains many frames per wake-up without a syscall.
+   */
+  ringVersion?: 2 | 3;
+  /** V2 ring frame size (header + frame; a multiple of 16, default 2048: frames up to ~1970 bytes). */
+  ringFrameBytes?: number;
   /** Ring block size, a power of two (default 256 KiB). */
   blockBytes?: number;
   /** Ring blocks (default 16). */
@@ -169,6 +177,8 @@ export class NativePort {
   /** AF_PACKET: frames of the TPACKET_V2 TX ring (0: sendmmsg) and whether transmit has a socket of its own. */
   readonly txRing: number;
   readonly txSocket: boolean;
+  /** AF_PACKET: the RX ring's TPACKET version (2 or 3), 0 for recvmmsg (and TAPs). */
+  readonly rxRingVersion: number;
   private rx: PacketBatch | null;
   private readonly batchSize: number;
   private readonly counters: Float64Array;
@@ -197,6 +207,7 @@ export class NativePort {
     this.kind = info.kind;
     this.txRing = info.txRing;
     this.txSocket = info.txSocket;
+    this.rxRingVersion = info.ringVersion;
     this.rx = opts.batch ?? null;
     this.batchSize = opts.batchSize ?? 64;
     this.wakeBudget = opts.wakeBudget ?? 256;
@@ -309,6 +320,8 @@ export function openPacketSocket(ifname: string, opts: PacketSocketOptions = {})
     ifname,
     {
       ring: opts.ring ?? true,
+      ringVersion: opts.ringVersion ?? 3,
+      ringFrameBytes: opts.ringFrameBytes ?? 2048,
       blockBytes: opts.blockBytes ?? 1 << 18,
       blocks: opts.blocks ?? 16,
       retireMs: opts.retireMs ?? 1,

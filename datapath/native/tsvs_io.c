@@ -121,11 +121,14 @@ typedef struct port {
   int32_t *off, *len;          /* PacketBatch.off / .len */
   uint32_t cap, slot_bytes, headroom, frame_max, budget;
 
-  /* TPACKET_V3 ring (AF_PACKET, ring mode) */
+  /* RX ring (AF_PACKET, ring mode): TPACKET_V3 (ring_v 3) or V2 (ring_v 2) */
   uint8_t *map;
   size_t map_len;
+  int ring_v;
   uint32_t blk_size, blk_nr, cur_blk, pkt_left, blk_open;
   struct tpacket3_hdr *pkt;
+  /* V2: fixed frames, fpb per block */
+  uint32_t v2_fsz, v2_fpb, v2_fnr, v2_cur;
 
   /* recvmmsg (AF_PACKET, ring: false) */
   struct mmsghdr *rx_msgs;
@@ -509,6 +512,36 @@ static uint32_t rx_ring(port_t *p, uint32_t room)
   return n;
 }
 
+/* TPACKET_V2: one fixed-size frame per packet; the kernel wakes the socket
+ * for every frame, so a lone frame is handed over at once (no block timer),
+ * and a busy port still drains many frames per wake-up with no syscall. */
+static inline struct tpacket2_hdr *ring2_frame(port_t *p, uint32_t i)
+{
+  return (struct tpacket2_hdr *)(p->map + (size_t)(i / p->v2_fpb) * p->blk_size +
+                                 (size_t)(i % p->v2_fpb) * p->v2_fsz);
+}
+
+static uint32_t rx_ring2(port_t *p, uint32_t room)
+{
+  uint32_t n = 0;
+  while (n < room) {
+    struct tpacket2_hdr *h = ring2_frame(p, p->v2_cur);
+    uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    if (!(status & TP_STATUS_USER)) break;
+    uint32_t snap = h->tp_snaplen;
+    if (snap < h->tp_len || snap > p->frame_max) {
+      p->stats[S_RX_TRUNCATED]++;
+      p->stats[S_RX_DROPPED]++;
+    } else {
+      memcpy(p->buf + (size_t)n * p->slot_bytes + p->headroom, (uint8_t *)h + h->tp_mac, snap);
+      n += (uint32_t)finish_frame(p, n, snap, status, h->tp_vlan_tci, h->tp_vlan_tpid);
+    }
+    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    p->v2_cur = p->v2_cur + 1 == p->v2_fnr ? 0 : p->v2_cur + 1;
+  }
+  return n;
+}
+
 static uint32_t rx_mmsg(port_t *p, uint32_t room)
 {
   for (uint32_t j = 0; j < room; j++) {
@@ -574,7 +607,7 @@ static uint32_t rx_tap(port_t *p, uint32_t room)
 static uint32_t rx_fill(port_t *p, uint32_t room)
 {
   if (p->kind == K_TAP) return rx_tap(p, room);
-  if (p->map) return rx_ring(p, room);
+  if (p->map) return p->ring_v == 2 ? rx_ring2(p, room) : rx_ring(p, room);
   return rx_mmsg(p, room);
 }
 
@@ -822,7 +855,8 @@ static const char *open_tx(port_t *p, int bypass, int sndbuf, int tx_ring)
 }
 
 /* openPacket(ifname, opts, stats) -> handle
- * opts: { ring=1, blockBytes=1<<18, blocks=16, retireMs=1, promisc=1,
+ * opts: { ring=1, ringVersion=3 (3: TPACKET_V3 blocks; 2: TPACKET_V2 frames of
+ *         ringFrameBytes=2048), blockBytes=1<<18, blocks=16, retireMs=1 (V3), promisc=1,
  *         qdiscBypass=1, ignoreOutgoing=1, sndbufBytes=4<<20, rcvbufBytes=0,
  *         txSocket=1, txRing=0 (frames; 0: sendmmsg) } */
 static napi_value js_open_packet(napi_env env, napi_callback_info info)
@@ -837,6 +871,8 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info)
   if (gs == -2) return throw_errno(env, ENODEV, "interface name too long (max %d bytes)", IFNAMSIZ - 1);
   napi_value o = argv[1];
   int ring = opt_int(env, o, "ring", 1);
+  int ring_v = opt_int(env, o, "ringVersion", 3);
+  int v2_fsz = opt_int(env, o, "ringFrameBytes", 2048);
   int blk_size = opt_int(env, o, "blockBytes", 1 << 18);
   int blk_nr = opt_int(env, o, "blocks", 16);
   int tov = opt_int(env, o, "retireMs", 1);
@@ -851,6 +887,10 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info)
     return throw_errno(env, EINVAL, "%s: txRing must be a multiple of %d frames, at most 65536", name, TX_RING_PER_BLOCK);
   if (ring && (blk_size < 4096 || (blk_size & (blk_size - 1)) || blk_nr < 2 || blk_nr > 4096))
     return throw_errno(env, EINVAL, "%s: ring needs blockBytes a power of two >= 4096 and 2..4096 blocks", name);
+  if (ring && ring_v != 2 && ring_v != 3)
+    return throw_errno(env, EINVAL, "%s: ringVersion must be 2 or 3", name);
+  if (ring && ring_v == 2 && (v2_fsz < 256 || v2_fsz > blk_size || v2_fsz % TPACKET_ALIGNMENT))
+    return throw_errno(env, EINVAL, "%s: ringFrameBytes must be a multiple of %d in 256..blockBytes", name, TPACKET_ALIGNMENT);
 
   int ifindex = (int)if_nametoindex(name);
   if (!ifindex) return throw_errno(env, errno ? errno : ENODEV, "interface %s", name);
@@ -876,7 +916,27 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info)
     setsockopt(p->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   if (rcvbuf > 0 && setsockopt(p->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
     setsockopt(p->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  if (ring) {
+  if (ring && ring_v == 2) {
+    int v = TPACKET_V2;
+    if (setsockopt(p->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) { what = "PACKET_VERSION"; goto fail; }
+    struct tpacket_req req;
+    memset(&req, 0, sizeof req);
+    req.tp_block_size = (unsigned)blk_size;
+    req.tp_block_nr = (unsigned)blk_nr;
+    req.tp_frame_size = (unsigned)v2_fsz;
+    req.tp_frame_nr = req.tp_block_size / req.tp_frame_size * req.tp_block_nr;
+    if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) { what = "PACKET_RX_RING"; goto fail; }
+    p->ring_v = 2;
+    p->blk_size = req.tp_block_size;
+    p->blk_nr = req.tp_block_nr;
+    p->v2_fsz = req.tp_frame_size;
+    p->v2_fpb = req.tp_block_size / req.tp_frame_size;
+    p->v2_fnr = req.tp_frame_nr;
+    p->v2_cur = 0;
+    p->map_len = (size_t)p->blk_size * p->blk_nr;
+    p->map = mmap(NULL, p->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, p->fd, 0);
+    if (p->map == MAP_FAILED) { p->map = NULL; what = "mmap(RX ring)"; goto fail; }
+  } else if (ring) {
     int v = TPACKET_V3;
     if (setsockopt(p->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) { what = "PACKET_VERSION"; goto fail; }
     struct tpacket_req3 req;
@@ -887,6 +947,7 @@ static napi_value js_open_packet(napi_env env, napi_callback_info info)
     req.tp_frame_nr = req.tp_block_size / req.tp_frame_size * req.tp_block_nr;
     req.tp_retire_blk_tov = (unsigned)(tov > 0 ? tov : 1);
     if (setsockopt(p->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) { what = "PACKET_RX_RING"; goto fail; }
+    p->ring_v = 3;
     p->blk_size = req.tp_block_size;
     p->blk_nr = req.tp_block_nr;
     p->map_len = (size_t)p->blk_size * p->blk_nr;
@@ -1276,6 +1337,8 @@ static napi_value js_info(napi_env env, napi_callback_info info)
   NAPI_OK(napi_set_named_property(env, o, "polling", v));
   NAPI_OK(napi_get_boolean(env, p->map != NULL, &v));
   NAPI_OK(napi_set_named_property(env, o, "ring", v));
+  NAPI_OK(napi_create_uint32(env, p->map ? (uint32_t)p->ring_v : 0, &v));
+  NAPI_OK(napi_set_named_property(env, o, "ringVersion", v));
   NAPI_OK(napi_get_boolean(env, p->tx_fd >= 0, &v));
   NAPI_OK(napi_set_named_property(env, o, "txSocket", v));
   NAPI_OK(napi_create_uint32(env, p->tx_map ? p->tx_fnr : 0, &v));

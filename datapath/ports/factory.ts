@@ -33,7 +33,8 @@ const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
 
 /**
  * Create (not start) a port. Option keys follow OVS where OVS has one:
- * - system: rx_ring (bool; default false on a TUN/TAP device, else true), rx_batch, tx_batch (default 256
+ * - system: rx_ring (true | false | v2 | v3; default false, i.e. recvmmsg, on a TUN/TAP device, else a
+ *   TPACKET_V2 ring: DEFAULT_RING_VERSION), rx_batch, tx_batch (default 256
  *   each for MTU 1500, fewer for jumbo MTUs: defaultBatchFrames), tx_ring (TX ring frames, multiple of 32,
  *   default 512; 0 = sendmmsg), offloads ("off" default | "keep")
  * - tap / internal: rx_batch, tx_batch (defaults as for system)
@@ -45,6 +46,15 @@ function txRing(o: Record<string, InterfaceOptionValue>, name: string): number {
   const v = int(o, 'tx_ring', name, TX_RING_DEFAULT, 0, 65536);
   if (v % 32 !== 0) throw new DpifError('EINVAL', `${name}: options:tx_ring=${v} is not a multiple of 32`);
   return v;
+}
+
+/** options:rx_ring: true (a ring of the default layout), false (recvmmsg), v2 or v3 (that ring layout). */
+function rxRing(o: Record<string, InterfaceOptionValue>, name: string): { ring?: boolean; ringVersion?: 2 | 3 } {
+  const v = o.rx_ring;
+  if (v === undefined) return {};
+  if (v === 'v2' || v === 'v3') return { ring: true, ringVersion: v === 'v2' ? 2 : 3 };
+  if (v === true || v === 'true' || v === false || v === 'false') return { ring: v === true || v === 'true' };
+  throw new DpifError('EINVAL', `${name}: options:rx_ring=${String(v)} is not true, false, v2 or v3`);
 }
 
 export function createPort(spec: InterfaceSpec, ctx: PortFactoryContext = {}): Port {
@@ -61,7 +71,7 @@ export function createPort(spec: InterfaceSpec, ctx: PortFactoryContext = {}): P
   switch (type) {
     case 'system':
       return new SystemPort(name, {
-        ...(o.rx_ring !== undefined ? { ring: bool(o, 'rx_ring', name, true) } : {}),
+        ...rxRing(o, name),
         rxBatch: optInt(o, 'rx_batch', name, 1, BATCH_LIMIT),
         txBatch: optInt(o, 'tx_batch', name, 1, BATCH_LIMIT),
         txRing: txRing(o, name),
@@ -123,14 +133,6 @@ function str(o: Record<string, InterfaceOptionValue>, k: string, name: string): 
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || v === '') throw new DpifError('EINVAL', `${name}: options:${k} must be a non-empty string`);
   return v;
-}
-
-function bool(o: Record<string, InterfaceOptionValue>, k: string, name: string, dflt: boolean): boolean {
-  const v = o[k];
-  if (v === undefined) return dflt;
-  if (v === true || v === 'true') return true;
-  if (v === false || v === 'false') return false;
-  throw new DpifError('EINVAL', `${name}: options:${k}=${String(v)} is not true or false`);
 }
 
 function int(o: Record<string, InterfaceOptionValue>, k: string, name: string, dflt: number, min: number, max: number): number {

@@ -85,6 +85,8 @@ export abstract class NativeIoPort implements Port {
   txOversize = 0;
   /** Times refreshLink() reallocated the batches for a new MTU. */
   batchResizes = 0;
+  /** Times refreshLink() reopened the fd for a new MTU (its RX ring's frames were too small). */
+  reopens = 0;
   /** Last error reported by the receive loop (poll error), or null. */
   lastError: Error | null = null;
 
@@ -100,6 +102,8 @@ export abstract class NativeIoPort implements Port {
   private lastMtu = 0;
   private lastMac: Uint8Array = new Uint8Array(6);
   private final: NativeIoStats | null = null;
+  /** Counters of fds this port closed and reopened since start() (see reopenIfNeeded). */
+  private carried: NativeIoStats | null = null;
 
   constructor(
     readonly name: string,
@@ -139,6 +143,7 @@ export abstract class NativeIoPort implements Port {
     if (this.io === null) {
       this.io = this.open();
       this.final = null;
+      this.carried = null;
     }
     this.sink = sink;
     try {
@@ -168,7 +173,38 @@ export abstract class NativeIoPort implements Port {
     } catch {
       return; // interface not visible (deleted, or a TAP moved into another namespace): keep what we have
     }
+    if (this.needsReopen(this.maxFrameBytes)) {
+      this.reopen(io);
+      return;
+    }
     if (this.rx !== old && this.sink !== null) io.start(this.onBatch, this.onError, this.rx!);
+  }
+
+  /**
+   * Whether the open fd cannot receive frames of frameMax bytes and must be reopened (a fixed-frame RX ring
+   * sized for a smaller MTU). Port types with such an fd override it; the default never reopens.
+   */
+  protected needsReopen(frameMax: number): boolean {
+    void frameMax;
+    return false;
+  }
+
+  /** Close the fd and open a new one in its place, keeping the counters; on failure keep the old one. */
+  private reopen(old: NativeIo): void {
+    let io: NativeIo;
+    try {
+      io = this.open();
+    } catch (err) {
+      this.lastError = err instanceof Error ? err : new Error(String(err));
+      if (this.sink !== null) old.start(this.onBatch, this.onError, this.rx!);
+      return;
+    }
+    this.flush();
+    this.carried = addNativeStats(this.carried, old.stats);
+    old.close();
+    this.io = io;
+    this.reopens++;
+    if (this.sink !== null) io.start(this.onBatch, this.onError, this.rx!);
   }
 
   /** Read MTU/MAC from the interface and (re)size the batches for the MTU. Throws (changing nothing) when it cannot read them. */
@@ -251,7 +287,7 @@ export abstract class NativeIoPort implements Port {
 
   get stats(): PortStats {
     const s = newPortStats();
-    const n = this.io !== null ? this.io.stats : this.final;
+    const n = this.nativeStats;
     if (n !== null) {
       s.rxPackets = n.rxPackets;
       s.rxBytes = n.rxBytes;
@@ -270,7 +306,9 @@ export abstract class NativeIoPort implements Port {
 
   /** The addon's full counter set (wake-ups, batches, checksums completed, ...), or the last one after stop. */
   get nativeStats(): NativeIoStats | null {
-    return this.io !== null ? this.io.stats : this.final;
+    if (this.io === null) return this.final;
+    const n = this.io.stats;
+    return this.carried === null ? n : addNativeStats(this.carried, n);
   }
 
   get carrier(): boolean {
@@ -295,11 +333,19 @@ export abstract class NativeIoPort implements Port {
     const io = this.io;
     if (io === null) return;
     this.flush();
-    this.final = io.stats;
+    this.final = this.nativeStats;
     this.io = null;
     this.sink = null;
     io.close();
   }
+}
+
+/** a + b, counter by counter (a null: b). */
+function addNativeStats(a: NativeIoStats | null, b: NativeIoStats): NativeIoStats {
+  if (a === null) return { ...b };
+  const out = { ...a };
+  for (const k of Object.keys(b) as (keyof NativeIoStats)[]) out[k] = (a[k] ?? 0) + b[k];
+  return out;
 }
 
 /** Map an addon error (code = errno name) to a DpifError naming the interface and port type. */

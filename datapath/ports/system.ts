@@ -11,8 +11,11 @@
 // (docs/qemu.md, Latency). Other devices keep the ring unless rx_ring=false.
 
 import { existsSync } from 'node:fs';
-import { openPacketSocket, setLinkUp, setOffloads, type OffloadResult, type PacketSocketOptions } from '../native/index.js';
-import { NativeIoPort, portOpenError, type NativeIo, type NativeIoPortOptions } from './native-io-port.js';
+import { linkInfo, openPacketSocket, setLinkUp, setOffloads, type OffloadResult, type PacketSocketOptions } from '../native/index.js';
+import { NativeIoPort, frameMaxForMtu, portOpenError, type NativeIo, type NativeIoPortOptions } from './native-io-port.js';
+
+/** RX ring layout of a system port on anything but a TUN/TAP device. */
+export const DEFAULT_RING_VERSION: 2 | 3 = 2;
 
 export interface SystemPortOptions extends NativeIoPortOptions {
   /**
@@ -20,6 +23,8 @@ export interface SystemPortOptions extends NativeIoPortOptions {
    * Default: recvmmsg on a TUN/TAP device (a VM's NIC), the ring on anything else.
    */
   ring?: boolean;
+  /** RX ring layout when ring is on: 2 = TPACKET_V2 (per-frame wake-up), 3 = TPACKET_V3 blocks. */
+  ringVersion?: 2 | 3;
   /** Ring block retire timeout in ms (default 1). */
   retireMs?: number;
   /** Transmit on a socket of its own (default true; see PacketSocketOptions.txSocket). */
@@ -32,6 +37,8 @@ export interface SystemPortOptions extends NativeIoPortOptions {
   up?: boolean;
   /** @internal tests: open something else than an AF_PACKET socket. */
   opener?: (name: string, opts: PacketSocketOptions) => NativeIo;
+  /** @internal tests: the interface's MTU before opening (default: read from the kernel). */
+  linkMtu?: (name: string) => number;
   /** @internal tests: is this interface a TUN/TAP device (default: /sys/class/net/NAME/tun_flags exists). */
   isTunTap?: (name: string) => boolean;
 }
@@ -41,12 +48,26 @@ export function isTunTapDevice(name: string): boolean {
   return existsSync(`/sys/class/net/${name}/tun_flags`);
 }
 
+/** Bytes a TPACKET_V2 ring frame needs besides the packet: tpacket2_hdr + sockaddr_ll, aligned (tp_mac = 66). */
+const V2_FRAME_OVERHEAD = 80;
+
+/** V2 ring frame size for frames of up to frameMax bytes: a power of two, at least 2048. */
+export function v2RingFrameBytes(frameMax: number): number {
+  let n = 2048;
+  while (n < frameMax + V2_FRAME_OVERHEAD) n *= 2;
+  return n;
+}
+
 export class SystemPort extends NativeIoPort {
   readonly type: string = 'system';
   /** What the last attach did to the offloads (null: left alone). */
   offloads: OffloadResult | null = null;
-  /** Receive through the TPACKET_V3 ring (true) or recvmmsg (false), as chosen at the last attach. */
+  /** Receive through an RX ring (true) or recvmmsg (false), as chosen at the last attach. */
   rxRing: boolean | null = null;
+  /** The RX ring's TPACKET version (2 or 3), 0 for recvmmsg, null before the first attach. */
+  rxRingVersion: number | null = null;
+  /** Frame size of a V2 RX ring (0: no V2 ring). */
+  rxRingFrameBytes = 0;
 
   constructor(
     name: string,
@@ -58,11 +79,20 @@ export class SystemPort extends NativeIoPort {
   protected open(): NativeIo {
     const o = this.opts;
     const ring = o.ring ?? !(o.isTunTap ?? isTunTapDevice)(this.name);
-    this.rxRing = ring;
+    const version = ring ? (o.ringVersion ?? DEFAULT_RING_VERSION) : 0;
     const sockOpts: PacketSocketOptions = { ring, retireMs: o.retireMs ?? 1 };
     if (o.txSocket !== undefined) sockOpts.txSocket = o.txSocket;
     if (o.txRing !== undefined) sockOpts.txRing = o.txRing;
     try {
+      if (version === 2) {
+        sockOpts.ringVersion = 2;
+        sockOpts.ringFrameBytes = v2RingFrameBytes(frameMaxForMtu(o.linkMtu ? o.linkMtu(this.name) : o.opener ? 1500 : linkInfo(this.name).mtu));
+      } else if (version === 3) {
+        sockOpts.ringVersion = 3;
+      }
+      this.rxRing = ring;
+      this.rxRingVersion = version;
+      this.rxRingFrameBytes = version === 2 ? sockOpts.ringFrameBytes! : 0;
       if (o.opener) return o.opener(this.name, sockOpts);
       if (o.up ?? true) setLinkUp(this.name, true);
       if (o.disableOffloads ?? true) this.offloads = setOffloads(this.name, false);
@@ -70,5 +100,10 @@ export class SystemPort extends NativeIoPort {
     } catch (err) {
       throw portOpenError(this.type, this.name, err);
     }
+  }
+
+  /** A V2 ring's fixed frames hold frames up to the MTU it was opened with; a larger MTU needs a new ring. */
+  protected override needsReopen(frameMax: number): boolean {
+    return this.rxRingVersion === 2 && frameMax + V2_FRAME_OVERHEAD > this.rxRingFrameBytes;
   }
 }

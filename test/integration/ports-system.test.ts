@@ -109,13 +109,14 @@ describe.skipIf(skipReason !== '')('system ports on veths', () => {
     expect(pa.rxOversize + pb.rxOversize).toBe(0);
   });
 
-  it('receives through recvmmsg on a TUN/TAP device (a VM NIC), through the V3 ring on a veth', () => {
+  it('receives through recvmmsg on a TUN/TAP device (a VM NIC), through a TPACKET_V2 ring on a veth', () => {
     const tap = lab.name('tp');
     ip('tuntap', 'add', 'dev', tap, 'mode', 'tap');
     const p = new SystemPort(tap);
     try {
       p.start(dp);
       expect([p.rxRing, pa.rxRing]).toEqual([false, true]);
+      expect([p.rxRingVersion, pa.rxRingVersion]).toEqual([0, 2]);
     } finally {
       p.stop();
       ip('link', 'del', tap);
@@ -146,6 +147,8 @@ describe.skipIf(skipReason !== '')('system ports on veths', () => {
       expect(pa.mtu).toBe(9000);
       expect(pa.frameMax).toBe(9022);
       expect(pa.batchResizes).toBe(1);
+      expect(pa.reopens).toBe(1); // the V2 ring's 2 KiB frames were too small for 9000-byte frames
+      expect(pa.rxRingFrameBytes).toBe(16384);
       expect(await bigPing(8000)).toMatch(/2 packets transmitted, 2 received/);
 
       setMtu(1500, 'b-host'); // the output port's MTU drops under the frames

@@ -14,6 +14,7 @@ import {
   openTap,
   setLinkUp,
   addonPath,
+  type PacketSocketOptions,
 } from '../../../datapath/native/index.js';
 import { PacketBatch } from '../../../datapath/packet-batch.js';
 import { fmtPct, idleCpuWindows } from '../../helpers/idle-cpu.js';
@@ -22,6 +23,12 @@ import { NetLab, isRoot } from '../../helpers/netlab.js';
 const ETH_TEST = 0x88b5; // IEEE local experimental ethertype
 const MAGIC = 0x7473766e; // "tsvn"
 const noAddon = nativeAvailable() ? '' : String(nativeLoadError()?.message);
+/** The three receive paths of a packet socket. */
+const RX_MODES = [
+  ['TPACKET_V3 ring', { ring: true, ringVersion: 3 }],
+  ['TPACKET_V2 ring', { ring: true, ringVersion: 2 }],
+  ['recvmmsg', { ring: false }],
+] as const satisfies readonly (readonly [string, PacketSocketOptions])[];
 const skipReason = noAddon || (isRoot() ? '' : 'not root');
 if (noAddon) console.warn(`[tsvs-io tests] skipped: ${noAddon}`);
 else if (skipReason) console.warn(`[tsvs-io tests] tests on real interfaces skipped: ${skipReason}`);
@@ -161,10 +168,11 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     lab.cleanup();
   });
 
-  for (const ring of [true, false]) {
-    it(`AF_PACKET ${ring ? 'TPACKET_V3 ring' : 'recvmmsg'}: receives every frame sent from the peer, byte for byte`, async () => {
-      const rx = track(openPacketSocket(va, { ring }));
-      const tx = track(openPacketSocket(vb, { ring }));
+  for (const [mode, rxOpts] of RX_MODES) {
+    it(`AF_PACKET ${mode}: receives every frame sent from the peer, byte for byte`, async () => {
+      const rx = track(openPacketSocket(va, rxOpts));
+      const tx = track(openPacketSocket(vb, rxOpts));
+      expect(rx.rxRingVersion).toBe(rxOpts.ring ? rxOpts.ringVersion : 0);
       const got = collect(rx);
       const frames: Buffer[] = [];
       for (let i = 0; i < 1000; i++) frames.push(testFrame(i, 60 + ((i * 37) % 1400)));
@@ -187,9 +195,9 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
       tx.close();
     });
 
-    it(`AF_PACKET ${ring ? 'ring' : 'recvmmsg'}: VLAN tags stripped by the kernel are put back`, async () => {
-      const rx = track(openPacketSocket(va, { ring }));
-      const tx = track(openPacketSocket(vb, { ring }));
+    it(`AF_PACKET ${mode}: VLAN tags stripped by the kernel are put back`, async () => {
+      const rx = track(openPacketSocket(va, rxOpts));
+      const tx = track(openPacketSocket(vb, rxOpts));
       const got = collect(rx);
       const frames: Buffer[] = [];
       for (const [tpid, tci] of [[0x8100, 0x0064], [0x8100, 0xe00a], [0x88a8, 0x0123], [0x8100, 0x0000]]) {
@@ -241,11 +249,12 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     });
   }
 
-  for (const ring of [true, false]) {
-    it(`AF_PACKET ${ring ? 'ring' : 'recvmmsg'}: a batch with MTU-1500 slots drops longer frames (rxTruncated), then restarts into a jumbo batch`, async () => {
-      const [sa, sb] = lab.veth(ring ? 's' : 'm');
+  for (const [mode, rxOpts] of RX_MODES) {
+    it(`AF_PACKET ${mode}: a batch with MTU-1500 slots drops longer frames (rxTruncated), then restarts into a jumbo batch`, async () => {
+      const [sa, sb] = lab.veth(rxOpts.ring ? `s${rxOpts.ringVersion}` : 'm');
       for (const v of [sa, sb]) spawnSync('ip', ['link', 'set', v, 'mtu', '9000']);
-      const rx = track(openPacketSocket(sa, { ring }));
+      // A V2 ring's fixed frames must hold the largest frame too (SystemPort sizes them from the MTU).
+      const rx = track(openPacketSocket(sa, { ...rxOpts, ringFrameBytes: 16384 }));
       const tx = track(openPacketSocket(sb));
       const small = new PacketBatch(16, 1522);
       const got: number[] = [];
@@ -314,6 +323,51 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     expect(tx.stats.txPackets).toBe(10);
     rx.close();
     tx.close();
+  });
+
+  it('TPACKET_V2 ring: a lone frame is handed over at once, where a V3 block waits for its retire timer', async () => {
+    const tx = track(openPacketSocket(vb));
+    const delay = async (opts: PacketSocketOptions): Promise<number> => {
+      const rx = track(openPacketSocket(va, opts));
+      let at = 0;
+      rx.start((b) => {
+        for (let i = 0; i < b.count; i++) if (at === 0 && isOurs(b.frame(i))) at = performance.now();
+      });
+      const t0 = performance.now();
+      expect(sendFrames(tx, [testFrame(7, 60)])).toBe(1);
+      await waitFor(() => at > 0);
+      rx.close();
+      return at - t0;
+    };
+    const v3 = await delay({ ring: true, ringVersion: 3, retireMs: 300 });
+    const v2 = await delay({ ring: true, ringVersion: 2 });
+    console.log(`[tsvs-io] one frame: V2 ring ${v2.toFixed(2)} ms, V3 ring (300 ms retire timer) ${v3.toFixed(2)} ms`);
+    expect(v3).toBeGreaterThan(100); // the block waited for the timer
+    expect(v2).toBeLessThan(100); // no timer in the way
+    tx.close();
+  });
+
+  it('TPACKET_V2 ring: a frame longer than a ring frame is dropped and counted, the next one arrives', async () => {
+    const [sa, sb] = lab.veth('w');
+    for (const v of [sa, sb]) spawnSync('ip', ['link', 'set', v, 'mtu', '9000']);
+    const rx = track(openPacketSocket(sa, { ring: true, ringVersion: 2, ringFrameBytes: 2048 }));
+    const tx = track(openPacketSocket(sb));
+    const got: number[] = [];
+    rx.start((b) => {
+      for (let i = 0; i < b.count; i++) if (isOurs(b.frame(i))) got.push(b.len[i]);
+    }, undefined, new PacketBatch(16, 9022));
+    expect(sendFrames(tx, [testFrame(1, 1514), testFrame(2, 4000), testFrame(3, 60)])).toBe(3);
+    await waitFor(() => got.length >= 2);
+    expect(got).toEqual([1514, 60]);
+    expect(rx.stats.rxTruncated).toBe(1);
+    rx.close();
+    tx.close();
+  });
+
+  it('bad ring settings are refused with EINVAL; nothing is opened', () => {
+    expect(() => openPacketSocket(va, { ring: true, ringVersion: 4 as 3 })).toThrow(expect.objectContaining({ code: 'EINVAL', message: expect.stringContaining('ringVersion') }));
+    expect(() => openPacketSocket(va, { ring: true, ringVersion: 2, ringFrameBytes: 1000 })).toThrow(expect.objectContaining({ code: 'EINVAL', message: expect.stringContaining('ringFrameBytes') }));
+    expect(() => openPacketSocket(va, { ring: true, ringVersion: 2, ringFrameBytes: 1 << 20 })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
   });
 
   it('a TX ring that is not a multiple of 32 frames is refused; nothing is opened', () => {
@@ -447,8 +501,9 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
 
   it('survives its interface going down and being deleted while polling', async () => {
     const [da, db] = lab.veth('d');
-    for (const ring of [true, false]) {
-      const p = openPacketSocket(da, { ring });
+    for (const [, rxOpts] of RX_MODES) {
+      const ring = rxOpts.ring;
+      const p = openPacketSocket(da, rxOpts);
       let errors = 0;
       p.start(() => {}, () => errors++);
       spawnSync('ip', ['link', 'set', da, 'down']);
@@ -478,8 +533,8 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
   });
 
   it('closing a port from inside its own batch callback stops delivery at once', async () => {
-    for (const ring of [true, false]) {
-      const rx = openPacketSocket(va, { ring, batchSize: 8 });
+    for (const [, rxOpts] of RX_MODES) {
+      const rx = openPacketSocket(va, { ...rxOpts, batchSize: 8 });
       const tx = track(openPacketSocket(vb));
       let calls = 0;
       rx.start(() => {

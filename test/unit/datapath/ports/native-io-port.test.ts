@@ -119,7 +119,69 @@ describe('NativeIoPort (system/tap/internal) over a fake addon', () => {
     };
     expect([mode('vnet0', true), mode('veth0', false), mode('vnet1', true, true), mode('veth1', false, false)]).toEqual([false, true, true, false]);
     const viaFactory = (options: Record<string, string>): SystemPort => createPort({ name: 'vnet9', options }) as SystemPort;
-    expect(() => viaFactory({ rx_ring: 'maybe' })).toThrow(/rx_ring=maybe is not true or false/);
+    expect(() => viaFactory({ rx_ring: 'maybe' })).toThrow(/rx_ring=maybe is not true, false, v2 or v3/);
+  });
+
+  it('system port ring layout: TPACKET_V2 by default with frames sized from the MTU, v3 on request; rx_ring=v2|v3', () => {
+    const layout = (options: Record<string, string>, mtu = 1500): [boolean | undefined, number | undefined, number | undefined] => {
+      let seen: [boolean | undefined, number | undefined, number | undefined] = [undefined, undefined, undefined];
+      expect(createPort({ name: 'veth7', options })).toBeInstanceOf(SystemPort); // the factory accepts the option
+      const p = new SystemPort('veth7', {
+        ...(options.rx_ring === 'v3' ? { ring: true, ringVersion: 3 } : options.rx_ring === 'v2' ? { ring: true, ringVersion: 2 } : options.rx_ring === 'false' ? { ring: false } : {}),
+        isTunTap: () => false,
+        linkMtu: () => mtu,
+        opener: (n, o) => {
+          seen = [o.ring, o.ringVersion, o.ringFrameBytes];
+          return new FakeIo(n);
+        },
+      });
+      p.start(sinkCollect());
+      expect(p.rxRingVersion).toBe(o2v(seen));
+      p.stop();
+      return seen;
+    };
+    const o2v = (s: [boolean | undefined, number | undefined, number | undefined]): number => (s[0] ? s[1]! : 0);
+    expect(layout({})).toEqual([true, 2, 2048]);
+    expect(layout({}, 9000)).toEqual([true, 2, 16384]);
+    expect(layout({ rx_ring: 'v3' })).toEqual([true, 3, undefined]);
+    expect(layout({ rx_ring: 'v2' })).toEqual([true, 2, 2048]);
+    expect(layout({ rx_ring: 'false' })).toEqual([false, undefined, undefined]);
+    expect(() => createPort({ name: 'veth7', options: { rx_ring: 'v4' } })).toThrow(/rx_ring=v4 is not true, false, v2 or v3/);
+  });
+
+  it('a V2 ring opened for MTU 1500 is reopened by refreshLink when the MTU grows; counters carry over', () => {
+    const ios: FakeIo[] = [];
+    let mtu = 1500;
+    const p = new SystemPort('veth8', {
+      isTunTap: () => false,
+      linkMtu: () => mtu,
+      opener: (n) => {
+        const io = new FakeIo(n);
+        io.mtu = mtu;
+        ios.push(io);
+        return io;
+      },
+    });
+    const sink = sinkCollect();
+    p.start(sink);
+    ios[0].deliver([60, 60]);
+    expect(p.stats.rxPackets).toBe(2);
+    ios[0].mtu = 1400; // smaller: the ring's frames still fit, no reopen
+    p.refreshLink();
+    expect([ios.length, p.reopens]).toEqual([1, 0]);
+    mtu = 9000;
+    ios[0].mtu = 9000;
+    p.refreshLink();
+    expect([ios.length, p.reopens, ios[0].closed]).toEqual([2, 1, 1]);
+    expect(p.rxRingFrameBytes).toBe(16384);
+    expect(ios[1].starts.at(-1)?.frameMax).toBe(9022); // receiving again, into jumbo slots
+    ios[1].deliver([8000]);
+    expect(p.stats.rxPackets).toBe(3); // 2 from the old fd + 1 from the new one
+    expect(sink.got.at(-1)?.lens).toEqual([8000]);
+    p.refreshLink(); // nothing changed: no further reopen
+    expect(p.reopens).toBe(1);
+    p.stop();
+    expect(p.stats.rxPackets).toBe(3);
   });
 
   it('queues sends, flushes once per batch, flushes early when full, counts drops only when stopped', () => {
