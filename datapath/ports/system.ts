@@ -3,12 +3,14 @@
 // socket of the tsvs_io addon. The port brings the interface up and, unless
 // told not to, switches GRO/GSO/TSO off so received frames fit the MTU.
 //
-// Receive: a TPACKET_V3 ring (fewest syscalls) hands frames over only when a
-// block fills or its retire timer (1 ms) fires, so at low rate every frame
-// waits up to that long. On a TUN/TAP device (a VM's NIC: QEMU's -netdev tap)
-// the default is therefore recvmmsg, woken per frame: the VM's own rate is
-// the limit there, and its ping RTT through tsvs dropped by ~0.6 ms
-// (docs/qemu.md, Latency). Other devices keep the ring unless rx_ring=false.
+// Receive: by default a TPACKET_V2 RX ring of fixed frames sized from the MTU:
+// no syscall per batch, and the kernel wakes the socket per frame, so a lone
+// frame is handed over at once. (A TPACKET_V3 ring, `ringVersion: 3`, hands
+// a block over only when it fills or its 1 ms retire timer fires: 1.6 ms
+// namespace-to-namespace ping where V2 gives 0.3 ms; docs/ports.md.) On a
+// TUN/TAP device (a VM's NIC: QEMU's -netdev tap) the default is recvmmsg,
+// woken per frame (docs/qemu.md, Latency). When the MTU grows past the V2
+// ring's frames, refreshLink() reopens the socket with larger ones.
 
 import { existsSync } from 'node:fs';
 import { linkInfo, openPacketSocket, setLinkUp, setOffloads, type OffloadResult, type PacketSocketOptions } from '../native/index.js';
