@@ -41,7 +41,7 @@ interface Addon {
   send(h: Handle, buf: Uint8Array, off: Int32Array, len: Int32Array, count: number): number;
   close(h: Handle): void;
   kernelDrops(h: Handle): void;
-  info(h: Handle): { name: string; ifindex: number; kind: 'packet' | 'tap'; fd: number; polling: boolean; ring: boolean; ringVersion: number; txSocket: boolean; txRing: number };
+  info(h: Handle): { name: string; ifindex: number; kind: 'packet' | 'tap'; fd: number; polling: boolean; busy: boolean; ring: boolean; ringVersion: number; txSocket: boolean; txRing: number };
   linkInfo(name: string): LinkInfo;
   setLinkUp(name: string, up: boolean): void;
   completeChecksum(frame: Uint8Array): boolean;
@@ -281,6 +281,14 @@ export class NativePort {
 
   get closed(): boolean {
     return this.handle === null;
+  }
+
+  /**
+   * In busy mode: a wake-up brought at least 32 frames, so the fd left epoll and is drained once per event
+   * loop iteration (no wake-up per frame) until a pass finds fewer (NAPI-style interrupt mitigation).
+   */
+  get busy(): boolean {
+    return this.handle !== null && load().info(this.handle).busy;
   }
 
   /** Stop, close the fd, unmap the ring. Safe to call twice. */

@@ -364,6 +364,38 @@ describe.skipIf(skipReason !== '')('tsvs_io addon', () => {
     tx.close();
   });
 
+  for (const [mode, rxOpts] of RX_MODES) {
+    it(`AF_PACKET ${mode}: a burst switches to busy mode (drained per loop turn, not woken per frame) and back to wake-ups when quiet`, async () => {
+      // A wake-up hands over at most 64 frames; the rest of the burst is drained in busy mode.
+      const rx = track(openPacketSocket(va, { ...rxOpts, batchSize: 64, wakeBudget: 64 }));
+      const tx = track(openPacketSocket(vb));
+      let got = 0;
+      let sawBusy = false;
+      rx.start((b) => {
+        for (let i = 0; i < b.count; i++) if (isOurs(b.frame(i))) got++;
+        if (rx.busy) sawBusy = true;
+      });
+      const burst: Buffer[] = [];
+      for (let i = 0; i < 200; i++) burst.push(testFrame(i, 60)); // fits a default socket receive buffer
+      // Hold the loop while the burst lands, so the first wake-up finds it all queued.
+      expect(sendFrames(tx, burst)).toBe(200);
+      const until = Date.now() + 20;
+      while (Date.now() < until) { /* let the kernel queue all 200 */ }
+      await waitFor(() => got >= 200);
+      expect(got).toBe(200);
+      expect(sawBusy).toBe(true);
+      await waitFor(() => !rx.busy); // a pass that found (almost) nothing re-armed the wake-up
+      const w0 = rx.stats.rxWakeups;
+      expect(sendFrames(tx, [testFrame(9, 60)])).toBe(1);
+      await waitFor(() => got >= 201);
+      expect(rx.stats.rxWakeups - w0).toBe(1); // a lone frame wakes the port again
+      const idle = await idleCpuWindows(1, 300);
+      expect(idle[0]).toBeLessThan(5); // not left spinning in busy mode
+      rx.close();
+      tx.close();
+    });
+  }
+
   it('bad ring settings are refused with EINVAL; nothing is opened', () => {
     expect(() => openPacketSocket(va, { ring: true, ringVersion: 4 as 3 })).toThrow(expect.objectContaining({ code: 'EINVAL', message: expect.stringContaining('ringVersion') }));
     expect(() => openPacketSocket(va, { ring: true, ringVersion: 2, ringFrameBytes: 1000 })).toThrow(expect.objectContaining({ code: 'EINVAL', message: expect.stringContaining('ringFrameBytes') }));
