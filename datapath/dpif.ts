@@ -15,6 +15,7 @@ import { hashKeySignature } from './flow/hash.js';
 import { KEY_WORDS, L_L4, W_NW_PROTO_TOS_TTL_FRAG, W_TCP_FLAGS, newLayout } from './flow/key.js';
 import { DpifError } from './dpif-error.js';
 import { DpMeterTable, type DpMeter, type DpMeterConfig } from './meter.js';
+import { FlowOffload, type FlowOffloadOptions, type FlowOffloadStats } from './offload/flow-offload.js';
 import { PacketBatch } from './packet-batch.js';
 import type { Port, RxSink } from './ports/port.js';
 
@@ -46,6 +47,11 @@ export interface DatapathOptions extends FlowCacheOptions {
   clock?: () => number;
   /** u32 random source for sample() (injectable for tests). */
   random?: () => number;
+  /**
+   * Kernel fast path (tc) for megaflows between `system` ports, like OVS's
+   * other_config:hw-offload=true: true or options = on; default off.
+   */
+  offload?: boolean | FlowOffloadOptions;
 }
 
 export interface DatapathStats {
@@ -125,6 +131,8 @@ export class Datapath implements RxSink {
   private started = false;
   /** Meters the meter(id) action runs packets through (OVS's dpif meter_set/meter_get/meter_del). */
   private readonly meterTable = new DpMeterTable();
+  /** The tc offload when hw-offload is on; null (the default) costs nothing per frame. */
+  private offloader: FlowOffload | null = null;
 
   constructor(opts: DatapathOptions = {}) {
     this.name = opts.name ?? 'tsvs';
@@ -132,6 +140,40 @@ export class Datapath implements RxSink {
     this.clock = opts.clock ?? Date.now;
     this.ctx = new DpActionContext(this, this.meterTable, opts.random ?? defaultRandom);
     for (let d = 0; d < MAX_DEPTH; d++) this.scratch.push(new Scratch());
+    if (opts.offload) this.setOffload(opts.offload === true ? {} : opts.offload);
+  }
+
+  // --- offload ----------------------------------------------------------------
+
+  /**
+   * Turn the tc offload on (options) or off (null). Turning it on offloads the
+   * megaflows already installed; off removes every kernel flow and filter.
+   */
+  async setOffload(opts: FlowOffloadOptions | null): Promise<void> {
+    if (opts === null) {
+      const o = this.offloader;
+      this.offloader = null;
+      if (o !== null) await o.stop();
+      return;
+    }
+    if (this.offloader !== null) return;
+    const self = this;
+    const o = new FlowOffload(
+      { name: this.name, port: (no) => self.portsByNo[no], clock: () => self.clock() },
+      opts,
+    );
+    this.offloader = o;
+    for (const f of this.cache.dump()) o.flowAdded(f);
+  }
+
+  /** The tc offload, or null when hw-offload is off. */
+  get offload(): FlowOffload | null {
+    return this.offloader;
+  }
+
+  /** Offload counters, or null when hw-offload is off. */
+  get offloadStats(): FlowOffloadStats | null {
+    return this.offloader === null ? null : this.offloader.stats;
   }
 
   /** Counters for appctl dpctl/show and metrics (the cache's hit counters included). */
@@ -184,6 +226,7 @@ export class Datapath implements RxSink {
   async delPort(nameOrNo: string | number): Promise<void> {
     const port = this.port(nameOrNo);
     if (!port) throw new DpifError('ENOENT', `${this.name}: no port ${nameOrNo}`);
+    if (this.offloader !== null) await this.offloader.portRemoved(port.portNo);
     this.portsByNo[port.portNo] = undefined;
     this.portsByName.delete(port.name);
     await port.stop();
@@ -205,6 +248,12 @@ export class Datapath implements RxSink {
 
   async stop(): Promise<void> {
     this.started = false;
+    const o = this.offloader;
+    if (o !== null) {
+      // Kernel flows go before the ports: nothing keeps forwarding behind a stopped switch.
+      this.offloader = null;
+      await o.stop();
+    }
     for (const p of this.ports()) await p.stop();
   }
 
@@ -245,9 +294,12 @@ export class Datapath implements RxSink {
     const existing = this.cache.get(key, mask);
     if (existing) {
       this.cache.modify(key, mask, program);
+      if (this.offloader !== null) this.offloader.flowChanged(existing);
       return existing;
     }
-    return this.cache.put(key, mask, program, ufid);
+    const flow = this.cache.put(key, mask, program, ufid);
+    if (this.offloader !== null) this.offloader.flowAdded(flow);
+    return flow;
   }
 
   flowGet(key: Uint32Array, mask: Uint32Array): DpFlow | null {
@@ -255,7 +307,9 @@ export class Datapath implements RxSink {
   }
 
   flowDel(key: Uint32Array, mask: Uint32Array): boolean {
-    return this.cache.delMatch(key, mask) !== null;
+    const f = this.cache.delMatch(key, mask);
+    if (f !== null && this.offloader !== null) this.offloader.flowRemoved(f);
+    return f !== null;
   }
 
   flowDump(): IterableIterator<DpFlow> {
@@ -263,6 +317,8 @@ export class Datapath implements RxSink {
   }
 
   flowFlush(): void {
+    const o = this.offloader;
+    if (o !== null) for (const f of this.cache.dump()) o.flowRemoved(f);
     this.cache.flush();
   }
 
@@ -280,6 +336,7 @@ export class Datapath implements RxSink {
           bytes: f.bytes,
           usedSec: f.usedMs === 0 ? null : Math.max(0, now - f.usedMs) / 1000,
           tcpFlags: f.tcpFlags,
+          offloaded: this.offloader !== null && this.offloader.isOffloaded(f),
         }),
       );
     }
@@ -386,7 +443,10 @@ export class Datapath implements RxSink {
         this.counters.flowLimitHits++;
       } else {
         const existing = this.cache.get(key, result.mask);
-        return existing ?? this.cache.put(key, result.mask, program);
+        if (existing !== null) return existing;
+        const flow = this.cache.put(key, result.mask, program);
+        if (this.offloader !== null) this.offloader.flowAdded(flow);
+        return flow;
       }
     }
     // Not installed: run the actions for this packet only.

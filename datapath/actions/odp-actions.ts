@@ -315,6 +315,8 @@ export interface DpFlowText {
   usedSec: number | null;
   /** TCP flags seen on the flow (OVS's `flags:`), 0 for none. */
   tcpFlags: number;
+  /** In the kernel (tc offload): OVS prints `offloaded:yes, dp:tc`. */
+  offloaded?: boolean;
 }
 
 /** OVS packet_format_tcp_flags(): S F P R U . E C N, then the reserved bits. */
@@ -342,6 +344,7 @@ export function formatDpFlow(f: DpFlowText): string {
   let s = `${f.ufid !== undefined ? `ufid:${f.ufid}, ` : ''}${formatFlowKey(f.key, f.mask)}, packets:${f.packets}, bytes:${f.bytes}, used:`;
   s += f.usedSec === null ? 'never' : `${f.usedSec.toFixed(3)}s`;
   if (f.tcpFlags) s += `, flags:${formatTcpFlagLetters(f.tcpFlags)}`;
+  if (f.offloaded) s += ', offloaded:yes, dp:tc';
   return `${s}, actions:${formatActions(f.actions)}`;
 }
 
@@ -354,7 +357,7 @@ export function parseDpFlow(line: string): DpFlowText {
     text = text.slice(u[0].length);
     base += u[0].length;
   }
-  const m = /, packets:(\d+), bytes:(\d+), used:(never|\d+\.\d+s)(?:, flags:([SFPRU.ECN\[\]0-9]*|none))?, actions:/.exec(text);
+  const m = /, packets:(\d+), bytes:(\d+), used:(never|\d+\.\d+s)(?:, flags:([SFPRU.ECN\[\]0-9]*|none))?(?:, offloaded:yes, dp:tc)?, actions:/.exec(text);
   if (!m) throw new OdpParseError('ODP_SYNTAX', 'expected ", packets:N, bytes:N, used:T, actions:" after the key', base);
   let key: Uint32Array;
   let mask: Uint32Array;

@@ -46,6 +46,7 @@ interface Addon {
   setLinkUp(name: string, up: boolean): void;
   completeChecksum(frame: Uint8Array): boolean;
   setOffloads(name: string, on: boolean): OffloadResult;
+  setFilter(h: Handle, prog: Uint8Array | null): void;
 }
 
 /** Per offload: true when the ethtool command succeeded (false: the driver does not support changing it). */
@@ -256,6 +257,15 @@ export class NativePort {
   /** send() for a whole PacketBatch. */
   sendBatch(b: PacketBatch): number {
     return this.send(b.buf, b.off, b.len, b.count);
+  }
+
+  /**
+   * Attach a classic BPF socket filter to the receive socket (AF_PACKET only): `prog` is struct
+   * sock_filter[] as bytes (8 per instruction, host order); frames it returns 0 for never reach user
+   * space. null detaches. Throws (code EOPNOTSUPP) on a TAP port.
+   */
+  setSocketFilter(prog: Uint8Array | null): void {
+    load().setFilter(this.live(), prog);
   }
 
   /** Snapshot of the counters (reads the kernel's drop counter too). */

@@ -1424,6 +1424,40 @@ static napi_value js_complete_checksum(napi_env env, napi_callback_info info)
   return v;
 }
 
+/* setFilter(h, prog | null): attach a classic BPF socket filter to an AF_PACKET
+ * port's receive socket (SO_ATTACH_FILTER; prog is struct sock_filter[] as
+ * bytes, 8 per instruction, host order), or detach it (null). The datapath's
+ * tc offload uses it to keep frames the kernel already forwarded out of user
+ * space (AF_PACKET taps run before tc ingress). A TAP port has no filter. */
+static napi_value js_set_filter(napi_env env, napi_callback_info info)
+{
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_type(env, "setFilter(h, prog|null)");
+  port_t *p = get_port(env, argv[0]);
+  if (!p) return NULL;
+  if (p->kind != K_PACKET) return throw_errno(env, EOPNOTSUPP, "%s: socket filters need an AF_PACKET port", p->name);
+  if (p->fd < 0) return throw_errno(env, EBADF, "%s: port is closed", p->name);
+  napi_valuetype t;
+  NAPI_OK(napi_typeof(env, argv[1], &t));
+  if (t == napi_null || t == napi_undefined) {
+    int dummy = 0;
+    if (setsockopt(p->fd, SOL_SOCKET, SO_DETACH_FILTER, &dummy, sizeof dummy) < 0 && errno != ENOENT)
+      return throw_errno(env, errno, "%s: SO_DETACH_FILTER", p->name);
+    return NULL;
+  }
+  uint8_t *b;
+  size_t n;
+  if (get_bytes(env, argv[1], &b, &n) || n == 0 || n % sizeof(struct sock_filter) != 0 ||
+      n / sizeof(struct sock_filter) > BPF_MAXINSNS)
+    return throw_type(env, "setFilter: prog must be 1..4096 instructions of 8 bytes");
+  struct sock_fprog fp = { .len = (unsigned short)(n / sizeof(struct sock_filter)), .filter = (struct sock_filter *)b };
+  if (setsockopt(p->fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0)
+    return throw_errno(env, errno, "%s: SO_ATTACH_FILTER", p->name);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports)
 {
   static const struct { const char *name; napi_callback fn; } fns[] = {
@@ -1431,7 +1465,7 @@ static napi_value init(napi_env env, napi_value exports)
     { "stop", js_stop }, { "send", js_send }, { "close", js_close },
     { "kernelDrops", js_kernel_drops }, { "info", js_info }, { "linkInfo", js_link_info },
     { "setLinkUp", js_set_link_up }, { "completeChecksum", js_complete_checksum },
-    { "setOffloads", js_set_offloads },
+    { "setOffloads", js_set_offloads }, { "setFilter", js_set_filter },
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

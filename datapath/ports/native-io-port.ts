@@ -31,6 +31,8 @@ export interface NativeIo {
   readonly mtu: number;
   readonly mac: Uint8Array;
   close(): void;
+  /** Classic BPF receive filter (AF_PACKET only; see NativePort.setSocketFilter). */
+  setSocketFilter?(prog: Uint8Array | null): void;
 }
 
 /** Frame bytes allowed beyond the MTU: Ethernet header plus two VLAN tags. */
@@ -104,6 +106,8 @@ export abstract class NativeIoPort implements Port {
   private final: NativeIoStats | null = null;
   /** Counters of fds this port closed and reopened since start() (see reopenIfNeeded). */
   private carried: NativeIoStats | null = null;
+  /** Receive socket filter set by the datapath's offload, re-applied when the port reopens. */
+  private socketFilter: Uint8Array | null = null;
 
   constructor(
     readonly name: string,
@@ -144,6 +148,7 @@ export abstract class NativeIoPort implements Port {
       this.io = this.open();
       this.final = null;
       this.carried = null;
+      if (this.socketFilter !== null) this.applySocketFilter(this.io, this.socketFilter);
     }
     this.sink = sink;
     try {
@@ -157,6 +162,24 @@ export abstract class NativeIoPort implements Port {
       io.close();
       throw portOpenError(this.type, this.name, err);
     }
+  }
+
+  /**
+   * Attach (prog: struct sock_filter[] bytes) or detach (null) a classic BPF filter on the receive
+   * socket: frames it returns 0 for never reach user space (the tc offload's frames). Throws
+   * (EOPNOTSUPP) when the port's fd takes no filter; kept and re-applied if the port restarts.
+   */
+  setSocketFilter(prog: Uint8Array | null): void {
+    if (this.io !== null) this.applySocketFilter(this.io, prog);
+    this.socketFilter = prog;
+  }
+
+  private applySocketFilter(io: NativeIo, prog: Uint8Array | null): void {
+    if (io.setSocketFilter === undefined) {
+      if (prog === null) return;
+      throw new DpifError('EOPNOTSUPP', `${this.name}: this port takes no socket filter`);
+    }
+    io.setSocketFilter(prog);
   }
 
   /**

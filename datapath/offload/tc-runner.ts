@@ -1,0 +1,105 @@
+// Runs tc(8) commands for the offload: one at a time (tc's netlink requests
+// for one device are serialized by the kernel anyway, and a flow-mod storm
+// must not fork thousands of processes), through a bounded queue, at most
+// `ratePerSec` commands per second. Failures come back as results, never as
+// exceptions: the caller keeps the flow in user space.
+
+import { execFile } from 'node:child_process';
+
+export interface TcResult {
+  ok: boolean;
+  stdout: string;
+  /** tc's error text (or the spawn error), '' on success. */
+  error: string;
+  /** The tc binary is not installed (spawn ENOENT). */
+  missing: boolean;
+}
+
+/** Runs one tc command; injectable for tests. Resolves (never rejects). */
+export type TcExec = (args: readonly string[]) => Promise<TcResult>;
+
+export const defaultTcExec: TcExec = (args) =>
+  new Promise((resolve) => {
+    execFile('tc', args as string[], { timeout: 10_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err === null) resolve({ ok: true, stdout, error: '', missing: false });
+      else {
+        const code = (err as NodeJS.ErrnoException).code;
+        resolve({ ok: false, stdout, error: (stderr || err.message).trim(), missing: code === 'ENOENT' });
+      }
+    });
+  });
+
+export interface TcRunnerOptions {
+  exec?: TcExec;
+  /** Commands waiting at most (default 4096); beyond, run() resolves at once with an error. */
+  maxQueue?: number;
+  /** Commands started per second at most (default 500; 0 = unlimited). */
+  ratePerSec?: number;
+  /** Milliseconds clock and timer, injectable for tests. */
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Job {
+  args: readonly string[];
+  resolve: (r: TcResult) => void;
+}
+
+export class TcRunner {
+  /** Commands run, failed, and refused because the queue was full. */
+  runs = 0;
+  failures = 0;
+  queueFull = 0;
+  private readonly exec: TcExec;
+  private readonly maxQueue: number;
+  private readonly intervalMs: number;
+  private readonly clock: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly queue: Job[] = [];
+  private running = false;
+  private lastStartMs = -Infinity;
+
+  constructor(opts: TcRunnerOptions = {}) {
+    this.exec = opts.exec ?? defaultTcExec;
+    this.maxQueue = opts.maxQueue ?? 4096;
+    const rate = opts.ratePerSec ?? 500;
+    this.intervalMs = rate > 0 ? 1000 / rate : 0;
+    this.clock = opts.clock ?? (() => performance.now());
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  get pending(): number {
+    return this.queue.length + (this.running ? 1 : 0);
+  }
+
+  run(args: readonly string[]): Promise<TcResult> {
+    if (this.queue.length >= this.maxQueue) {
+      this.queueFull++;
+      return Promise.resolve({ ok: false, stdout: '', error: 'tc command queue full', missing: false });
+    }
+    return new Promise((resolve) => {
+      this.queue.push({ args, resolve });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      const wait = this.lastStartMs + this.intervalMs - this.clock();
+      if (wait > 0) await this.sleep(wait);
+      this.lastStartMs = this.clock();
+      this.runs++;
+      let r: TcResult;
+      try {
+        r = await this.exec(job.args);
+      } catch (e) {
+        r = { ok: false, stdout: '', error: String(e), missing: false };
+      }
+      if (!r.ok) this.failures++;
+      job.resolve(r);
+    }
+    this.running = false;
+  }
+}
