@@ -278,9 +278,9 @@ function ipv4(e: Emitter, k: Get, m: Get, done: Uint8Array, zero: Zero): string 
   e.field(1, 23, pm >>> 24, pk >>> 24);
   e.field(1, 15, (pm >>> 16) & 0xff, (pk >>> 16) & 0xff);
   e.field(1, 22, (pm >>> 8) & 0xff, (pk >>> 8) & 0xff);
-  const fragMask = pm & 0xff;
+  // Bits of nw_frag beyond ANY/LATER are always 0 in user space.
+  const fragMask = pm & (FRAG_ANY | FRAG_LATER);
   const frag = pk & 0xff;
-  if ((fragMask & ~(FRAG_ANY | FRAG_LATER)) !== 0) return 'unknown nw_frag bits';
   if (frag !== 0) return 'fragments';
   if (fragMask !== 0) {
     e.ld(2, 20);
