@@ -208,6 +208,7 @@ export class Bridges {
         this.log.info(`bridge ${name}: deleted`);
       }
     }
+    const hwOffload = (ovs.other_config as unknown as Map<string, string> | undefined)?.get('hw-offload') === 'true';
     this.errors.clear();
     this.missing = new Set();
     const patches = new Map<string, PatchPort>();
@@ -233,6 +234,11 @@ export class Bridges {
         this.log.info(`bridge ${name}: added (fail_mode ${failMode}, management socket ${of.mgmtPath})`);
       }
       if (b.of.ofproto.failMode !== failMode) b.of.setFailMode(failMode);
+      if (hwOffload !== (b.dp.offload !== null)) {
+        // Open_vSwitch other_config:hw-offload (OVS needs a restart; tsvs applies it at once).
+        await b.dp.setOffload(hwOffload ? { warn: (m) => this.log.warn(m) } : null);
+        this.log.info(`bridge ${name}: hw-offload (tc) ${hwOffload ? 'enabled' : 'disabled'}`);
+      }
       if (b.controllers !== controllers) {
         try {
           await b.of.setControllers(targets);
@@ -389,6 +395,12 @@ export class Bridges {
       out.push(`  lookups: hit:${s.emcHits + s.megaflowHits} missed:${s.misses} lost:${s.lostUpcalls}`);
       out.push(`  flows: ${s.flows}`);
       out.push(`  masks: total:${s.masks}`);
+      const o = b.dp.offloadStats;
+      if (o !== null) {
+        const refused = Object.entries(o.refused).map(([why, n]) => `${why}:${n}`).join(', ');
+        out.push(`  hw-offload (tc): offloaded:${o.offloaded} pending:${o.pending} installs:${o.installs} failures:${o.installFailures} removals:${o.removals}${o.disabled !== null ? ` disabled:${o.disabled}` : ''}`);
+        if (refused) out.push(`  hw-offload not offloaded: ${refused}`);
+      }
       for (const p of b.dp.ports()) out.push(`  port ${p.portNo}: ${p.name} (${p.type})`);
     }
     return out.join('\n') + (out.length ? '\n' : '');
