@@ -16,6 +16,7 @@
 //       stream          tsvs Datapath in this process (learning switch), two `stream` ports
 //       daemon-stream   tsvs-vswitchd (NORMAL), two `stream` ports
 //       daemon-tap      tsvs-vswitchd (NORMAL), the guests' own TAPs as `system` ports
+//       daemon-tap-offload  daemon-tap with other_config:hw-offload=true: cached flows forwarded by the kernel (tc)
 //       NAME:k=v;k=v    any daemon-* config with extra Interface options, e.g. daemon-tap:rx_ring=false
 //       NAME+fifo       daemon-*: the daemon's main thread under SCHED_FIFO 10 (chrt):
 //                       an experiment on wake-up scheduling delay, not a recommendation
@@ -213,7 +214,7 @@ async function stream(): Promise<number[]> {
 }
 
 /** tsvs-vswitchd with one bridge; kind stream (tsvs listens) or tap (QEMU's TAPs as system ports); opts: extra Interface options. */
-async function daemon(kind: 'stream' | 'tap', opts: string[]): Promise<number[]> {
+async function daemon(kind: 'stream' | 'tap', opts: string[], hwOffload = false): Promise<number[]> {
   const d = new DaemonProcess();
   d.internalDevices = true;
   const br = `${tag}b${seq}`;
@@ -224,6 +225,7 @@ async function daemon(kind: 'stream' | 'tap', opts: string[]): Promise<number[]>
   };
   await d.start();
   if (fifoNext) fifo(d.proc!.pid!);
+  if (hwOffload) await vsctl('set', 'Open_vSwitch', '.', 'other_config:hw-offload=true');
   try {
     const [pa, pb] = [`${br}a`, `${br}b`];
     const set = (p: string, extra: string[]): string[] => ['--', 'set', 'Interface', p, ...extra, ...opts.map((o) => `options:${o}`)];
@@ -259,6 +261,7 @@ async function runConfig(c: string): Promise<number[]> {
   if (name === 'socat') return socat();
   if (name === 'daemon-stream') return daemon('stream', opts);
   if (name === 'daemon-tap') return daemon('tap', opts);
+  if (name === 'daemon-tap-offload') return daemon('tap', opts, true);
   throw new Error(`unknown config ${c}`);
 }
 
