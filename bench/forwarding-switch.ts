@@ -24,7 +24,14 @@ function main(argv: string[]): void {
   }
   // EMC knobs for A/B runs (defaults: the datapath's, 8192 entries, insert always).
   const envNum = (k: string): number | undefined => (process.env[k] ? Number(process.env[k]) : undefined);
-  const dp = new Datapath({ name: 'fwd', flowLimit: 200_000, emcEntries: envNum('FWD_TSVS_EMC_ENTRIES'), emcInsertInvProb: envNum('FWD_TSVS_EMC_PROB') });
+  // FWD_TSVS_OFFLOAD=1: hw-offload (tc) on, the kernel forwards the cached flows (docs/hw-offload.md).
+  const dp = new Datapath({
+    name: 'fwd',
+    flowLimit: 200_000,
+    emcEntries: envNum('FWD_TSVS_EMC_ENTRIES'),
+    emcInsertInvProb: envNum('FWD_TSVS_EMC_PROB'),
+    offload: process.env.FWD_TSVS_OFFLOAD === '1',
+  });
   const mask = K.newKey();
   mask[K.W_IN_PORT] = 0xffffffff;
   if (mode === 'exact') {
@@ -62,10 +69,10 @@ function main(argv: string[]): void {
   });
   const done = (): void => {
     const st = dp.stats;
-    const out = { mode, flows: st.flows, upcalls: st.upcalls, emcHits: st.emcHits, megaflowHits: st.megaflowHits, a: a.nativeStats, b: b.nativeStats, rxOversize: a.rxOversize + b.rxOversize };
-    void dp.stop();
+    const out = { mode, flows: st.flows, upcalls: st.upcalls, emcHits: st.emcHits, megaflowHits: st.megaflowHits, a: a.nativeStats, b: b.nativeStats, rxOversize: a.rxOversize + b.rxOversize, offload: dp.offloadStats };
     console.log(JSON.stringify(out));
-    process.exit(0);
+    // With the offload on, stop() removes the tc filters before the process goes.
+    void dp.stop().finally(() => process.exit(0));
   };
   process.on('SIGTERM', done);
   process.on('SIGINT', done);

@@ -14,7 +14,8 @@
 // bridge runs in softirq on the sender's CPU: no process, cpuNsPerFrame null.
 // Needs root, `npm install` (addon, tsvs-blast) and tsc output (npm run bench
 // compiles). Environment: FWD_ROUNDS, FWD_SECS, FWD_SWITCHES (comma list of
-// veth-floor,linux-bridge,ovs,tsvs; also tsvs-b64, tsvs-b256, tsvs-v2, tsvs-v3, tsvs-mmsg), FWD_FLOWS (comma list), FWD_QUIET_PCT (25; 0 = no
+// veth-floor,linux-bridge,ovs,tsvs; also tsvs-b64, tsvs-b256, tsvs-v2, tsvs-v3, tsvs-mmsg, and tsvs-offload: hw-offload on,
+// the kernel (tc) forwards the cached flow, flows=1 only), FWD_FLOWS (comma list), FWD_QUIET_PCT (25; 0 = no
 // wait), FWD_PROFILE=DIR (tsvs runs under node --cpu-prof, profiles in DIR),
 // FWD_OVS_PMD_MASK (OVS pmd-cpu-mask, default 0x2 = CPU 1 like the other switches).
 // Every namespace/interface is named tsp<random>*; all are removed on exit.
@@ -34,7 +35,7 @@ export interface ForwardingRow {
    * tsvs-b256: rx_batch/tx_batch 256 given as options (since 2026-11-27 also the default for MTU 1500).
    */
   /** tsvs-v2 / tsvs-v3 / tsvs-mmsg: receive through a TPACKET_V2 ring, a TPACKET_V3 ring, or recvmmsg. */
-  switch: 'tsvs' | 'tsvs-b64' | 'tsvs-b256' | 'tsvs-v2' | 'tsvs-v3' | 'tsvs-mmsg' | 'ovs' | 'linux-bridge' | 'veth-floor';
+  switch: 'tsvs' | 'tsvs-b64' | 'tsvs-b256' | 'tsvs-v2' | 'tsvs-v3' | 'tsvs-mmsg' | 'tsvs-offload' | 'ovs' | 'linux-bridge' | 'veth-floor';
   flows: number;
   pps: number;
   lossPct: number;
@@ -230,11 +231,12 @@ class Lab {
   }
 
   // --- tsvs -----------------------------------------------------------------
-  tsvsUp(flows: number, profileDir: string | null, batch?: number, slotFrameMax?: number, rx?: string): ChildProcess {
+  tsvsUp(flows: number, profileDir: string | null, batch?: number, slotFrameMax?: number, rx?: string, offload = false): ChildProcess {
     const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const env: NodeJS.ProcessEnv = batch ? { ...process.env, FWD_TSVS_RXBATCH: String(batch), FWD_TSVS_TXBATCH: String(batch) } : { ...process.env };
     if (slotFrameMax) env.FWD_TSVS_SLOT = String(slotFrameMax);
     if (rx) env.FWD_TSVS_RX = rx;
+    if (offload) env.FWD_TSVS_OFFLOAD = '1';
     const c = this.spawnIn(this.nsS, 1, process.execPath, [...nodeArgs, SWITCH_JS, '--mode', flows > 1 ? 'exact' : 'single', this.a1, this.b1], env);
     let out = '';
     c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -405,13 +407,14 @@ export async function runForwardingBench({ quick }: { quick: boolean }): Promise
             lab.ovsDown();
           }
         } else {
-          for (const f of flowCounts) {
+          // tsvs-offload: one socket filter per input port holds ~100 flows; 10,000 stay in user space.
+          for (const f of sw === 'tsvs-offload' ? flowCounts.filter((n) => n === 1) : flowCounts) {
             const c =
               sw === 'tsvs-b64'
                 ? lab.tsvsUp(f, profileDir, 64, 9216)
                 : sw === 'tsvs-v2' || sw === 'tsvs-v3' || sw === 'tsvs-mmsg'
                   ? lab.tsvsUp(f, profileDir, undefined, undefined, sw.slice(5))
-                  : lab.tsvsUp(f, profileDir, sw === 'tsvs-b256' ? 256 : undefined);
+                  : lab.tsvsUp(f, profileDir, sw === 'tsvs-b256' ? 256 : undefined, undefined, undefined, sw === 'tsvs-offload');
             try {
               await lab.tsvsReady(c, 10_000);
               rows.push(await measure(lab, sw, f, round, c.pid!, o));

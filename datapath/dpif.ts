@@ -163,6 +163,7 @@ export class Datapath implements RxSink {
       opts,
     );
     this.offloader = o;
+    for (const p of this.ports()) o.portAdded(p.portNo);
     for (const f of this.cache.dump()) o.flowAdded(f);
   }
 
@@ -220,6 +221,7 @@ export class Datapath implements RxSink {
         throw e;
       }
     }
+    if (this.offloader !== null) this.offloader.portAdded(no);
     return no;
   }
 

@@ -205,6 +205,22 @@ export class FlowOffload {
     this.unoffload(e);
   }
 
+  /**
+   * A port joined (or the offload was turned on): a `system` port's device gets
+   * its clsact qdisc now, and filters a crashed run left at our priority go.
+   */
+  portAdded(portNo: number): void {
+    if (this.stopped || this.disabled !== null) return;
+    const p = this.host.port(portNo);
+    if (!isOffloadable(p)) return;
+    let d = this.devs.get(p.name);
+    if (d === undefined) {
+      d = new DevState(portNo);
+      this.devs.set(p.name, d);
+    }
+    this.track(this.ensureDev(p.name, d));
+  }
+
   /** A port is leaving: every flow into or out of it leaves the kernel, and the device's filters go. */
   async portRemoved(portNo: number): Promise<void> {
     for (const e of [...this.entries.values()]) {
@@ -381,6 +397,7 @@ export class FlowOffload {
   /** clsact on the device and no stale tsvs filters (a crashed run's) on it. */
   private ensureDev(dev: string, d: DevState): Promise<boolean> {
     d.ready ??= (async () => {
+      if (this.disabled !== null) return false;
       const q = await this.tc.run(tcQdiscAddArgs(dev));
       if (q.ok) d.addedQdisc = true;
       else if (!/exists|Exclusivity/i.test(q.error)) {
