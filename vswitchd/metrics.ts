@@ -14,7 +14,7 @@ import type { ControllerStatus } from '../ofproto/connmgr/remote.js';
 /** What metrics reads of one running bridge (vswitchd's RunningBridge satisfies it). */
 export interface MetricsBridge {
   readonly name: string;
-  readonly dp: { readonly stats: DatapathStats; ports(): Port[] };
+  readonly dp: { readonly stats: DatapathStats; ports(): Port[]; readonly offloadStats?: { readonly offloaded: number } | null };
   readonly of: {
     readonly ofproto: {
       readonly counters: OfprotoCounters;
@@ -179,6 +179,9 @@ export class Metrics {
     });
     gauge('tsvs_datapath_masks', 'Distinct megaflow masks (classifier subtables)', ['bridge'], function* () {
       for (const b of bridges.list()) yield [{ bridge: b.name }, b.dp.stats.masks];
+    });
+    gauge('tsvs_datapath_offloaded_flows', 'Megaflows forwarded by the kernel (hw-offload, tc); 0 when off', ['bridge'], function* () {
+      for (const b of bridges.list()) yield [{ bridge: b.name }, b.dp.offloadStats?.offloaded ?? 0];
     });
 
     // --- ofproto

@@ -334,6 +334,11 @@ export class FlowOffload {
     if (!r.ok) {
       this.counters.installFailures++;
       this.failed(r, `tc filter add on ${e.dev}`);
+      // The device went away and came back (a VM restarted) without its qdisc: set it up again next time.
+      if (/qdisc|Cannot find device|No such device/i.test(r.error) && this.devs.get(e.dev) === d) {
+        d.ready = null;
+        d.addedQdisc = false;
+      }
       e.state = 'done';
       if (this.entries.get(e.flow) === e) this.entries.delete(e.flow);
       return;
