@@ -106,8 +106,8 @@ export abstract class NativeIoPort implements Port {
   private final: NativeIoStats | null = null;
   /** Counters of fds this port closed and reopened since start() (see reopenIfNeeded). */
   private carried: NativeIoStats | null = null;
-  /** Receive socket filter set by the datapath's offload, re-applied when the port reopens. */
-  private socketFilter: Uint8Array | null = null;
+  /** Receive socket filter set by the datapath's offload; open() of a port type that takes one applies it to every new fd. */
+  protected socketFilter: Uint8Array | null = null;
 
   constructor(
     readonly name: string,
@@ -148,7 +148,6 @@ export abstract class NativeIoPort implements Port {
       this.io = this.open();
       this.final = null;
       this.carried = null;
-      if (this.socketFilter !== null) this.applySocketFilter(this.io, this.socketFilter);
     }
     this.sink = sink;
     try {
@@ -174,7 +173,7 @@ export abstract class NativeIoPort implements Port {
     this.socketFilter = prog;
   }
 
-  private applySocketFilter(io: NativeIo, prog: Uint8Array | null): void {
+  protected applySocketFilter(io: NativeIo, prog: Uint8Array | null): void {
     if (io.setSocketFilter === undefined) {
       if (prog === null) return;
       throw new DpifError('EOPNOTSUPP', `${this.name}: this port takes no socket filter`);

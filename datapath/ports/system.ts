@@ -85,6 +85,7 @@ export class SystemPort extends NativeIoPort {
     const sockOpts: PacketSocketOptions = { ring, retireMs: o.retireMs ?? 1 };
     if (o.txSocket !== undefined) sockOpts.txSocket = o.txSocket;
     if (o.txRing !== undefined) sockOpts.txRing = o.txRing;
+    let io: NativeIo;
     try {
       if (version === 2) {
         sockOpts.ringVersion = 2;
@@ -95,13 +96,25 @@ export class SystemPort extends NativeIoPort {
       this.rxRing = ring;
       this.rxRingVersion = version;
       this.rxRingFrameBytes = version === 2 ? sockOpts.ringFrameBytes! : 0;
-      if (o.opener) return o.opener(this.name, sockOpts);
-      if (o.up ?? true) setLinkUp(this.name, true);
-      if (o.disableOffloads ?? true) this.offloads = setOffloads(this.name, false);
-      return openPacketSocket(this.name, sockOpts);
+      if (o.opener) io = o.opener(this.name, sockOpts);
+      else {
+        if (o.up ?? true) setLinkUp(this.name, true);
+        if (o.disableOffloads ?? true) this.offloads = setOffloads(this.name, false);
+        io = openPacketSocket(this.name, sockOpts);
+      }
     } catch (err) {
       throw portOpenError(this.type, this.name, err);
     }
+    // The hw-offload's socket filter (set while the port was closed, or kept across a reopen).
+    if (this.socketFilter !== null) {
+      try {
+        this.applySocketFilter(io, this.socketFilter);
+      } catch (err) {
+        io.close();
+        throw portOpenError(this.type, this.name, err);
+      }
+    }
+    return io;
   }
 
   /** A V2 ring's fixed frames hold frames up to the MTU it was opened with; a larger MTU needs a new ring. */

@@ -81,6 +81,29 @@ function sinkCollect(): RxSink & { got: Array<{ port: number; lens: number[]; fi
 }
 
 describe('NativeIoPort (system/tap/internal) over a fake addon', () => {
+  it('keeps the hw-offload socket filter on every fd a system port opens; a TAP refuses one', () => {
+    const filters: Array<Uint8Array | null> = [];
+    const mk = () => Object.assign(new FakeIo('eth7'), { setSocketFilter: (p: Uint8Array | null) => filters.push(p) });
+    const p = new SystemPort('eth7', { opener: mk });
+    const prog = new Uint8Array(8);
+    p.setSocketFilter(prog); // closed: kept for start()
+    expect(filters).toEqual([]);
+    p.start(sinkCollect());
+    expect(filters).toEqual([prog]);
+    p.setSocketFilter(null);
+    expect(filters).toEqual([prog, null]);
+    p.setSocketFilter(prog);
+    p.stop();
+    p.start(sinkCollect());
+    expect(filters).toEqual([prog, null, prog, prog]);
+    p.stop();
+    const t = new TapPort('t9', { opener: () => new FakeIo('t9') });
+    t.start(sinkCollect());
+    expect(() => t.setSocketFilter(prog)).toThrow(DpifError);
+    t.setSocketFilter(null); // nothing to detach: fine
+    t.stop();
+  });
+
   it('hands received batches to the sink with the port number, dropping oversize frames', () => {
     const io = new FakeIo('eth9');
     const p = new SystemPort('eth9', { opener: () => io });
