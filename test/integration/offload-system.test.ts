@@ -1,0 +1,111 @@
+// hw-offload in process: a Datapath with offload on and three veth `system`
+// ports acting as a hub (every frame to both other ports), so each cached
+// flow goes into the kernel as mirred mirror + redirect. A pings B through
+// the kernel path, C gets a copy of every frame, tsvs sees none of them once
+// offloaded, and stop() leaves no qdisc behind. Root, tc and cls_bpf only.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DpAction } from '../../datapath/actions/types.js';
+import { Datapath } from '../../datapath/dpif.js';
+import * as K from '../../datapath/flow/key.js';
+import { nativeAvailable } from '../../datapath/native/index.js';
+import { SystemPort } from '../../datapath/ports/system.js';
+import { NetLab, ip, isRoot } from '../helpers/netlab.js';
+
+const run = promisify(execFile);
+
+function skipReason(): string {
+  if (!nativeAvailable()) return 'native addon not built';
+  if (!isRoot()) return 'not root';
+  try {
+    execFileSync('tc', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return 'tc not installed';
+  }
+  try {
+    const cfg = execFileSync('sh', ['-c', 'zcat /proc/config.gz 2>/dev/null || true'], { encoding: 'utf8' });
+    if (cfg && !/^CONFIG_NET_CLS_BPF=[ym]/m.test(cfg)) return 'kernel without cls_bpf';
+  } catch {
+    /* try anyway */
+  }
+  return '';
+}
+const why = skipReason();
+if (why) console.warn(`[offload-system tests] skipped: ${why}`);
+
+const rxPackets = (ns: string, dev: string): number => {
+  const j = JSON.parse(execFileSync('ip', ['-n', ns, '-j', '-s', 'link', 'show', dev], { encoding: 'utf8' })) as { stats64: { rx: { packets: number } } }[];
+  return j[0].stats64.rx.packets;
+};
+
+describe.skipIf(why !== '')('hw-offload in process: a three-port hub on veths', () => {
+  const lab = new NetLab('tsh');
+  const warnings: string[] = [];
+  const dp = new Datapath({ name: 'tshub', offload: { statsIntervalMs: 200, warn: (m) => warnings.push(m) } });
+  const net = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
+  const ns: string[] = [];
+  const inner: string[] = [];
+  const ports: SystemPort[] = [];
+
+  beforeAll(async () => {
+    try {
+      for (let i = 0; i < 3; i++) {
+        const n = lab.netns(`n${i}`);
+        for (const k of ['all', 'default']) lab.sysctl(`net.ipv6.conf.${k}.disable_ipv6`, '1', n);
+        const [x, y] = lab.veth(`v${i}`);
+        ip('link', 'set', y, 'netns', n);
+        lab.exec(n, 'ip', ['addr', 'add', `${net}.${i + 1}/24`, 'dev', y]);
+        lab.exec(n, 'ip', ['link', 'set', y, 'up']);
+        ns.push(n);
+        inner.push(y);
+        const p = new SystemPort(x);
+        ports.push(p);
+        await dp.addPort(p);
+      }
+      const all = ports.map((p) => p.portNo);
+      const mask = K.newKey();
+      mask[K.W_IN_PORT] = 0xffffffff;
+      dp.setUpcallHandler({
+        miss: (inPort) => ({ actions: all.filter((n) => n !== inPort).map((port): DpAction => ({ type: 'output', port })), mask }),
+      });
+      await dp.start();
+    } catch (e) {
+      await dp.stop();
+      lab.cleanup();
+      throw e;
+    }
+  });
+
+  afterAll(async () => {
+    await dp.stop();
+    lab.cleanup();
+  });
+
+  it('forwards and mirrors in the kernel; tsvs sees nothing after the first frames', async () => {
+    await run('ip', ['netns', 'exec', ns[0], 'ping', '-c', '2', '-i', '0.2', '-W', '1', `${net}.2`], { timeout: 15_000 });
+    const o = dp.offload!;
+    await o.settled();
+    for (let t = 0; t < 50 && o.stats.offloaded < 2; t++) await new Promise((r) => setTimeout(r, 100));
+    expect(o.stats.offloaded).toBeGreaterThanOrEqual(2);
+    expect(warnings).toEqual([]);
+    const filters = execFileSync('tc', ['filter', 'show', 'dev', ports[0].name, 'ingress'], { encoding: 'utf8' });
+    expect(filters).toMatch(/mirred \(Egress Mirror to device/);
+    expect(filters).toMatch(/mirred \(Egress Redirect to device/);
+    const tsvsRx0 = ports[0].stats.rxPackets + ports[1].stats.rxPackets;
+    const c0 = rxPackets(ns[2], inner[2]);
+    const out = await run('ip', ['netns', 'exec', ns[0], 'ping', '-c', '30', '-i', '0.02', '-W', '1', `${net}.2`], { timeout: 15_000, encoding: 'utf8' });
+    expect(out.stdout).toMatch(/30 received/);
+    expect(ports[0].stats.rxPackets + ports[1].stats.rxPackets - tsvsRx0).toBeLessThanOrEqual(2);
+    // C got a copy of every request and reply.
+    expect(rxPackets(ns[2], inner[2]) - c0).toBeGreaterThanOrEqual(60);
+    await o.pollStats();
+    const f = [...dp.flowDump()].find((x) => x.key[K.W_IN_PORT] === ports[0].portNo)!;
+    expect(f.packets).toBeGreaterThanOrEqual(30);
+  }, 60_000);
+
+  it('stop() removes every qdisc it added', async () => {
+    await dp.stop();
+    for (const p of ports) expect(execFileSync('tc', ['qdisc', 'show', 'dev', p.name], { encoding: 'utf8' })).not.toMatch(/clsact/);
+  });
+});
