@@ -163,7 +163,7 @@ export class Datapath implements RxSink {
       opts,
     );
     this.offloader = o;
-    for (const p of this.ports()) o.portAdded(p.portNo);
+    if (this.started) for (const p of this.ports()) o.portAdded(p.portNo);
     for (const f of this.cache.dump()) o.flowAdded(f);
   }
 
@@ -221,7 +221,8 @@ export class Datapath implements RxSink {
         throw e;
       }
     }
-    if (this.offloader !== null) this.offloader.portAdded(no);
+    // A TAP port's device exists only once the port has started.
+    if (this.offloader !== null && this.started) this.offloader.portAdded(no);
     return no;
   }
 
@@ -246,6 +247,8 @@ export class Datapath implements RxSink {
     if (this.started) return;
     this.started = true;
     for (const p of this.ports()) await p.start(this);
+    const o = this.offloader;
+    if (o !== null) for (const p of this.ports()) o.portAdded(p.portNo);
   }
 
   async stop(): Promise<void> {

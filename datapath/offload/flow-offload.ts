@@ -26,8 +26,10 @@
 // tc runs through TcRunner (one command at a time, bounded queue, rate
 // limited). Any failure leaves the flow in user space; a missing tc binary or
 // missing cls_bpf/clsact disables the offload with one warning. `tap` and
-// `internal` ports (whose fd tsvs itself holds: their input is the device's
-// egress) are not offloaded.
+// `internal` ports (whose fd tsvs itself holds) are offloaded as inputs
+// only: the filter sits on the device's egress hook (what the host sends
+// into the TAP) and needs no socket filter (a stolen frame never reaches the
+// fd). As outputs they are not (see KernelPort.out).
 
 import type { DpFlow } from '../dpif.js';
 import type { Port } from '../ports/port.js';
@@ -35,6 +37,8 @@ import { BPF_MAXINSNS, toSockFilterBytes, toTcBytecode, type CbpfInsn } from './
 import { compileMatch, dropProgram, matchProgram } from './flow-match.js';
 import {
   TC_PRIO_DEFAULT,
+  type TcHook,
+  type TcOutput,
   parseTcFilterStats,
   tcFilterAddArgs,
   tcFilterDelArgs,
@@ -45,10 +49,31 @@ import {
 } from './tc-command.js';
 import { TcRunner, type TcResult } from './tc-runner.js';
 
-/** A port the offload can use: a kernel netdev whose receive socket takes a socket filter. */
+/**
+ * A port the offload can use: a kernel netdev tsvs reaches through an fd
+ * (NativeIoPort): `system` (AF_PACKET; its receive socket takes a socket
+ * filter) or `tap`/`internal` (a TAP whose fd tsvs holds).
+ */
 export interface OffloadablePort extends Port {
   /** Attach (prog) or detach (null) the receive socket's classic BPF filter. Throws when it cannot. */
   setSocketFilter(prog: Uint8Array | null): void;
+}
+
+/** How the kernel reaches a port: the hook its received frames pass, and the mirred direction that outputs to it. */
+interface KernelPort {
+  port: OffloadablePort;
+  /** Frames tsvs would receive from the port pass this clsact hook. */
+  hook: TcHook;
+  /**
+   * mirred direction equivalent to tsvs's output to the port, or null: a TAP
+   * port's "output" is its host stack receiving the frame (mirred ingress),
+   * but a redirected frame keeps the pkt_type the input device gave it
+   * (PACKET_OTHERHOST for switched unicast) and the stack drops it; without
+   * act_skbedit that cannot be fixed, so tsvs keeps those flows.
+   */
+  out: TcHook | null;
+  /** AF_PACKET port: gets the socket filter that keeps offloaded frames out of user space. */
+  packet: boolean;
 }
 
 export interface FlowOffloadOptions {
@@ -100,7 +125,7 @@ class Entry {
     readonly inPort: number,
     readonly dev: string,
     readonly outPorts: number[],
-    readonly outDevs: string[],
+    readonly outs: TcOutput[],
     readonly frag: CbpfInsn[],
     readonly handle: number,
   ) {}
@@ -109,17 +134,37 @@ class Entry {
 class DevState {
   /** clsact added by us (deleted again when the last filter goes). */
   addedQdisc = false;
+  /** The hook the port's received frames pass (ingress: AF_PACKET port; egress: TAP port). */
+  readonly hook: TcHook;
+  /** AF_PACKET port: keep its socket filter in step. */
+  readonly packet: boolean;
   ready: Promise<boolean> | null = null;
   /** Installed entries whose in_port is this device, in install order. */
   readonly installed = new Set<Entry>();
   /** Instructions their fragments take in the socket filter (+1 each for the drop return). */
   filterInsns = 1;
   nextHandle = 1;
-  constructor(readonly portNo: number) {}
+  constructor(
+    readonly portNo: number,
+    kp: KernelPort,
+  ) {
+    this.hook = kp.hook;
+    this.packet = kp.packet;
+  }
+}
+
+function kernelPort(p: Port | undefined): KernelPort | null {
+  if (p === undefined || typeof (p as Partial<OffloadablePort>).setSocketFilter !== 'function') return null;
+  const port = p as OffloadablePort;
+  // A system port reads what its device receives (ingress) and transmits on it (egress). A TAP port
+  // reads what the host sends into the TAP (the device's egress) and writes what the host receives.
+  if (p.type === 'system') return { port, hook: 'ingress', out: 'egress', packet: true };
+  if (p.type === 'tap' || p.type === 'internal') return { port, hook: 'egress', out: null, packet: false };
+  return null;
 }
 
 function isOffloadable(p: Port | undefined): p is OffloadablePort {
-  return p !== undefined && p.type === 'system' && typeof (p as Partial<OffloadablePort>).setSocketFilter === 'function';
+  return kernelPort(p) !== null;
 }
 
 const FATAL = /Unknown filter|filter kind .*does not exist|Unknown qdisc|qdisc kind is unknown|Unknown action|action .*does not exist|Operation not permitted|Operation not supported/i;
@@ -211,14 +256,15 @@ export class FlowOffload {
    */
   portAdded(portNo: number): void {
     if (this.stopped || this.disabled !== null) return;
-    const p = this.host.port(portNo);
-    if (!isOffloadable(p)) return;
-    let d = this.devs.get(p.name);
+    const kp = kernelPort(this.host.port(portNo));
+    if (kp === null) return;
+    const name = kp.port.name;
+    let d = this.devs.get(name);
     if (d === undefined) {
-      d = new DevState(portNo);
-      this.devs.set(p.name, d);
+      d = new DevState(portNo, kp);
+      this.devs.set(name, d);
     }
-    this.track(this.ensureDev(p.name, d));
+    this.track(this.ensureDev(name, d));
   }
 
   /** A port is leaving: every flow into or out of it leaves the kernel, and the device's filters go. */
@@ -257,11 +303,11 @@ export class FlowOffload {
     try {
       for (const [dev, d] of this.devs) {
         if (d.installed.size === 0) continue;
-        const r = await this.tc.run(tcStatsArgs(dev));
+        const r = await this.tc.run(tcStatsArgs(dev, d.hook));
         if (!r.ok) continue;
         let stats;
         try {
-          stats = parseTcFilterStats(r.stdout, this.prio);
+          stats = parseTcFilterStats(r.stdout, this.prio, d.hook);
         } catch {
           this.warnOnce('stats', `${this.host.name}: cannot parse tc filter statistics of ${dev}`);
           continue;
@@ -291,30 +337,32 @@ export class FlowOffload {
   /** An Entry for an offloadable flow, or why it is not. */
   private plan(flow: DpFlow): Entry | string {
     const inPort = flow.key[0];
-    const inp = this.host.port(inPort);
-    if (!isOffloadable(inp)) return 'in_port is not a system port';
+    const inp = kernelPort(this.host.port(inPort));
+    if (inp === null) return 'in_port is not a kernel device port';
     const actions = flow.actions.source;
     if (actions.length === 0) return 'drop';
     const outPorts: number[] = [];
-    const outDevs: string[] = [];
+    const outs: TcOutput[] = [];
     for (const a of actions) {
       if (a.type !== 'output') return `action ${a.type}`;
-      const p = this.host.port(a.port);
-      if (!isOffloadable(p)) return 'output to a port that is not a system port';
+      const kp = kernelPort(this.host.port(a.port));
+      if (kp === null) return 'output to a port that is not a kernel device';
+      if (kp.out === null) return 'output to a tap/internal port';
       outPorts.push(a.port);
-      outDevs.push(p.name);
+      outs.push({ dev: kp.port.name, dir: kp.out });
     }
     const m = compileMatch(flow.key, flow.mask);
     if (!m.ok) return m.reason;
-    let d = this.devs.get(inp.name);
+    const name = inp.port.name;
+    let d = this.devs.get(name);
     if (d === undefined) {
-      d = new DevState(inPort);
-      this.devs.set(inp.name, d);
+      d = new DevState(inPort, inp);
+      this.devs.set(name, d);
     }
     if (d.filterInsns + m.insns.length + 1 > BPF_MAXINSNS) return 'socket filter full';
     const handle = d.nextHandle;
     d.nextHandle = d.nextHandle >= 0xfffff ? 1 : d.nextHandle + 1;
-    return new Entry(flow, inPort, inp.name, outPorts, outDevs, m.insns, handle);
+    return new Entry(flow, inPort, name, outPorts, outs, m.insns, handle);
   }
 
   private track(p: Promise<unknown>): void {
@@ -330,7 +378,7 @@ export class FlowOffload {
       return;
     }
     e.state = 'adding';
-    const r = await this.tc.run(tcFilterAddArgs(e.dev, this.prio, e.handle, toTcBytecode(matchProgram(e.frag)), e.outDevs));
+    const r = await this.tc.run(tcFilterAddArgs(e.dev, d.hook, this.prio, e.handle, toTcBytecode(matchProgram(e.frag)), e.outs));
     if (!r.ok) {
       this.counters.installFailures++;
       this.failed(r, `tc filter add on ${e.dev}`);
@@ -345,7 +393,7 @@ export class FlowOffload {
     }
     if (e.cancelled || this.devs.get(e.dev) !== d) {
       e.state = 'removing';
-      await this.tc.run(tcFilterDelArgs(e.dev, this.prio, e.handle));
+      await this.tc.run(tcFilterDelArgs(e.dev, d.hook, this.prio, e.handle));
       e.state = 'done';
       return;
     }
@@ -357,7 +405,7 @@ export class FlowOffload {
       d.filterInsns -= e.frag.length + 1;
       if (this.entries.get(e.flow) === e) this.entries.delete(e.flow);
       e.state = 'removing';
-      await this.tc.run(tcFilterDelArgs(e.dev, this.prio, e.handle));
+      await this.tc.run(tcFilterDelArgs(e.dev, d.hook, this.prio, e.handle));
       e.state = 'done';
       return;
     }
@@ -378,8 +426,9 @@ export class FlowOffload {
     }
     e.state = 'removing';
     this.counters.removals++;
+    const hook = d !== undefined ? d.hook : 'ingress';
     this.track(
-      this.tc.run(tcFilterDelArgs(e.dev, this.prio, e.handle)).then(() => {
+      this.tc.run(tcFilterDelArgs(e.dev, hook, this.prio, e.handle)).then(() => {
         e.state = 'done';
       }),
     );
@@ -387,6 +436,7 @@ export class FlowOffload {
 
   /** The input port's socket filter for its installed entries; false when it cannot be set. */
   private applySocketFilter(d: DevState): boolean {
+    if (!d.packet) return true; // a TAP port's frames redirected at egress never reach its fd
     const p = this.host.port(d.portNo);
     if (!isOffloadable(p)) return false;
     const frags = [...d.installed].map((e) => e.frag);
@@ -407,9 +457,10 @@ export class FlowOffload {
       if (q.ok) d.addedQdisc = true;
       else if (!/exists|Exclusivity/i.test(q.error)) {
         this.failed(q, `tc qdisc add clsact on ${dev}`);
+        d.ready = null; // try again for the next flow (the device may appear later)
         return false;
       } else {
-        await this.tc.run(tcFilterFlushArgs(dev, this.prio));
+        await this.tc.run(tcFilterFlushArgs(dev, d.hook, this.prio));
       }
       return true;
     })();
@@ -418,7 +469,7 @@ export class FlowOffload {
 
   private async cleanDev(dev: string, d: DevState): Promise<void> {
     const p = this.host.port(d.portNo);
-    if (d.installed.size > 0 && isOffloadable(p)) {
+    if (d.installed.size > 0 && d.packet && isOffloadable(p)) {
       d.installed.clear();
       try {
         p.setSocketFilter(null);
@@ -428,7 +479,7 @@ export class FlowOffload {
     }
     if (d.ready === null || !(await d.ready)) return;
     if (d.addedQdisc) await this.tc.run(tcQdiscDelArgs(dev));
-    else await this.tc.run(tcFilterFlushArgs(dev, this.prio));
+    else await this.tc.run(tcFilterFlushArgs(dev, d.hook, this.prio));
   }
 
   private failed(r: TcResult, what: string): void {

@@ -9,6 +9,19 @@ export const TC_PRIO_DEFAULT = 30303;
 /** tc's per-filter byte counters at ingress start after the Ethernet header. */
 const ETH_HEADER_BYTES = 14;
 
+/**
+ * The clsact hook a port's received frames pass: `ingress` for a device tsvs
+ * reads with AF_PACKET (frames the device receives), `egress` for a TAP whose
+ * fd tsvs holds (frames the host sends into it).
+ */
+export type TcHook = 'ingress' | 'egress';
+
+/** Where an output goes: `egress` = transmitted on the device (AF_PACKET port), `ingress` = received by it (TAP: what writing to its fd does). */
+export interface TcOutput {
+  dev: string;
+  dir: TcHook;
+}
+
 export function tcQdiscAddArgs(dev: string): string[] {
   return ['qdisc', 'add', 'dev', dev, 'clsact'];
 }
@@ -23,26 +36,26 @@ export function tcQdiscDelArgs(dev: string): string[] {
  * redirected (stolen) to the last one, as OVS's netdev-offload-tc does for a
  * multi-output flow.
  */
-export function tcFilterAddArgs(dev: string, prio: number, handle: number, bytecode: string, outDevs: readonly string[]): string[] {
-  if (outDevs.length === 0) throw new RangeError('a tc offload needs at least one output device');
-  const a = ['filter', 'replace', 'dev', dev, 'ingress', 'prio', String(prio), 'handle', String(handle), 'protocol', 'all', 'bpf', 'bytecode', bytecode];
-  for (let i = 0; i < outDevs.length; i++) {
-    a.push('action', 'mirred', 'egress', i === outDevs.length - 1 ? 'redirect' : 'mirror', 'dev', outDevs[i]);
+export function tcFilterAddArgs(dev: string, hook: TcHook, prio: number, handle: number, bytecode: string, outs: readonly TcOutput[]): string[] {
+  if (outs.length === 0) throw new RangeError('a tc offload needs at least one output device');
+  const a = ['filter', 'replace', 'dev', dev, hook, 'prio', String(prio), 'handle', String(handle), 'protocol', 'all', 'bpf', 'bytecode', bytecode];
+  for (let i = 0; i < outs.length; i++) {
+    a.push('action', 'mirred', outs[i].dir, i === outs.length - 1 ? 'redirect' : 'mirror', 'dev', outs[i].dev);
   }
   return a;
 }
 
-export function tcFilterDelArgs(dev: string, prio: number, handle: number): string[] {
-  return ['filter', 'del', 'dev', dev, 'ingress', 'prio', String(prio), 'handle', String(handle), 'protocol', 'all', 'bpf'];
+export function tcFilterDelArgs(dev: string, hook: TcHook, prio: number, handle: number): string[] {
+  return ['filter', 'del', 'dev', dev, hook, 'prio', String(prio), 'handle', String(handle), 'protocol', 'all', 'bpf'];
 }
 
 /** Delete every filter at `prio` (tsvs's own, e.g. left over by a crashed run). */
-export function tcFilterFlushArgs(dev: string, prio: number): string[] {
-  return ['filter', 'del', 'dev', dev, 'ingress', 'prio', String(prio)];
+export function tcFilterFlushArgs(dev: string, hook: TcHook, prio: number): string[] {
+  return ['filter', 'del', 'dev', dev, hook, 'prio', String(prio)];
 }
 
-export function tcStatsArgs(dev: string): string[] {
-  return ['-s', '-j', 'filter', 'show', 'dev', dev, 'ingress'];
+export function tcStatsArgs(dev: string, hook: TcHook): string[] {
+  return ['-s', '-j', 'filter', 'show', 'dev', dev, hook];
 }
 
 export interface TcFilterStats {
@@ -53,10 +66,12 @@ export interface TcFilterStats {
 /**
  * Per-handle hit counters of the cls_bpf filters at `prio` in `tc -s -j filter
  * show` output: the first action's counters (every frame the filter matched
- * runs it), bytes counted from the Ethernet header like the datapath does.
+ * runs it), bytes counted from the Ethernet header like the datapath does
+ * (at ingress tc counts from the network header; at egress from the frame's start).
  * Throws SyntaxError on output that is not tc's JSON.
  */
-export function parseTcFilterStats(json: string, prio: number): Map<number, TcFilterStats> {
+export function parseTcFilterStats(json: string, prio: number, hook: TcHook = 'ingress'): Map<number, TcFilterStats> {
+  const l2 = hook === 'ingress' ? ETH_HEADER_BYTES : 0;
   const out = new Map<number, TcFilterStats>();
   const text = json.trim();
   if (text === '') return out;
@@ -73,7 +88,7 @@ export function parseTcFilterStats(json: string, prio: number): Map<number, TcFi
     const packets = Number(st.packets);
     const bytes = Number(st.bytes);
     if (!Number.isFinite(packets) || !Number.isFinite(bytes)) continue;
-    out.set(handle, { packets, bytes: bytes + packets * ETH_HEADER_BYTES });
+    out.set(handle, { packets, bytes: bytes + packets * l2 });
   }
   return out;
 }

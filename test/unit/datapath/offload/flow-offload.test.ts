@@ -39,10 +39,11 @@ class FakeSystemPort implements Port {
   }
 }
 
-function fakeTc(log: string[], answer: (args: readonly string[]) => Partial<TcResult> = () => ({})) {
+function fakeTc(log: string[], answer: (args: readonly string[]) => Partial<TcResult> = () => ({}), all?: string[]) {
   return new TcRunner({
     ratePerSec: 0,
     exec: async (args) => {
+      all?.push(args.join(' '));
       log.push(`tc ${args.slice(0, 2).join(' ')} ${args[3]}${args.includes('handle') ? ` h${args[args.indexOf('handle') + 1]}` : ''}`);
       return { ok: true, stdout: '', error: '', missing: false, ...answer(args) };
     },
@@ -62,14 +63,16 @@ function l2Mask(): Uint32Array {
   return m;
 }
 
-async function setup(answer?: (args: readonly string[]) => Partial<TcResult>) {
+async function setup(answer?: (args: readonly string[]) => Partial<TcResult>, port3Type = 'system') {
   const log: string[] = [];
   const warnings: string[] = [];
-  const tc = fakeTc(log, answer);
+  const all: string[] = [];
+  const tc = fakeTc(log, answer, all);
   const dp = new Datapath({ name: 'dp0', offload: { tc, statsIntervalMs: 0, warn: (m) => warnings.push(m) } });
   const p1 = new FakeSystemPort('veth1', log);
   const p2 = new FakeSystemPort('veth2', log);
   const p3 = new FakeSystemPort('veth3', log);
+  p3.type = port3Type;
   await dp.addPort(p1);
   await dp.addPort(p2);
   await dp.addPort(p3);
@@ -79,7 +82,7 @@ async function setup(answer?: (args: readonly string[]) => Partial<TcResult>) {
   const setupLog = log.splice(0);
   const key = K.newKey();
   extractFlow(ping, 0, ping.length, 1, key, K.newLayout());
-  return { dp, p1, p2, p3, log, warnings, key, tc, setupLog };
+  return { dp, p1, p2, p3, log, warnings, key, tc, setupLog, all };
 }
 
 describe('tc offload', () => {
@@ -109,9 +112,27 @@ describe('tc offload', () => {
   });
 
   it('several outputs: mirror to all but the last, redirect to the last', () => {
-    expect(tcFilterAddArgs('a', 7, 3, '1,6 0 0 0', ['b', 'c']).join(' ')).toBe(
-      'filter replace dev a ingress prio 7 handle 3 protocol all bpf bytecode 1,6 0 0 0 action mirred egress mirror dev b action mirred egress redirect dev c',
+    expect(tcFilterAddArgs('a', 'ingress', 7, 3, '1,6 0 0 0', [{ dev: 'b', dir: 'egress' }, { dev: 'c', dir: 'ingress' }]).join(' ')).toBe(
+      'filter replace dev a ingress prio 7 handle 3 protocol all bpf bytecode 1,6 0 0 0 action mirred egress mirror dev b action mirred ingress redirect dev c',
     );
+  });
+
+  it('tap/internal ports: inputs on the egress hook (no socket filter); never outputs', async () => {
+    const { dp, log, key, all, setupLog } = await setup(() => ({ stdout: '' }), 'tap');
+    expect(setupLog).toEqual(['tc qdisc add veth1', 'tc qdisc add veth2', 'tc qdisc add veth3']);
+    all.length = 0;
+    const tapKey = key.slice();
+    tapKey[K.W_IN_PORT] = 3;
+    const f = dp.flowPut(tapKey, l2Mask(), [{ type: 'output', port: 1 }]);
+    await dp.offload!.settled();
+    expect(dp.offload!.isOffloaded(f)).toBe(true);
+    expect(log.filter((l) => l.startsWith('sockfilter'))).toEqual([]); // no socket filter on a TAP's fd
+    expect(all[all.length - 1]).toMatch(/^filter replace dev veth3 egress prio 30303 handle 1 .* action mirred egress redirect dev veth1$/);
+    const g = dp.flowPut(key, l2Mask(), [{ type: 'output', port: 3 }]);
+    await dp.offload!.settled();
+    expect(dp.offload!.isOffloaded(g)).toBe(false);
+    expect(dp.offloadStats!.refused).toEqual({ 'output to a tap/internal port': 1 });
+    await dp.stop();
   });
 
   it('leaves non-offloadable flows in user space and counts why', async () => {
