@@ -357,7 +357,7 @@ export function parseDpFlow(line: string): DpFlowText {
     text = text.slice(u[0].length);
     base += u[0].length;
   }
-  const m = /, packets:(\d+), bytes:(\d+), used:(never|\d+\.\d+s)(?:, flags:([SFPRU.ECN\[\]0-9]*|none))?(?:, offloaded:yes, dp:tc)?, actions:/.exec(text);
+  const m = /, packets:(\d+), bytes:(\d+), used:(never|\d+\.\d+s)(?:, flags:([SFPRU.ECN\[\]0-9]*|none))?(, offloaded:yes, dp:tc)?, actions:/.exec(text);
   if (!m) throw new OdpParseError('ODP_SYNTAX', 'expected ", packets:N, bytes:N, used:T, actions:" after the key', base);
   let key: Uint32Array;
   let mask: Uint32Array;
@@ -387,5 +387,6 @@ export function parseDpFlow(line: string): DpFlowText {
     bytes: Number(m[2]),
     usedSec: m[3] === 'never' ? null : Number(m[3].slice(0, -1)),
     tcpFlags,
+    ...(m[5] ? { offloaded: true } : {}),
   };
 }

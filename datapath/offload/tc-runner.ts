@@ -5,6 +5,19 @@
 // exceptions: the caller keeps the flow in user space.
 
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+let tcBinary: string | null = null;
+
+/** tc from PATH, else from /usr/sbin or /sbin (a daemon started without sbin in PATH); 'tc' if none (spawn reports ENOENT). */
+export function findTc(path = process.env.PATH ?? ''): string {
+  for (const dir of [...path.split(delimiter).filter(Boolean), '/usr/sbin', '/sbin']) {
+    const p = join(dir, 'tc');
+    if (existsSync(p)) return p;
+  }
+  return 'tc';
+}
 
 export interface TcResult {
   ok: boolean;
@@ -20,7 +33,7 @@ export type TcExec = (args: readonly string[]) => Promise<TcResult>;
 
 export const defaultTcExec: TcExec = (args) =>
   new Promise((resolve) => {
-    execFile('tc', args as string[], { timeout: 10_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile((tcBinary ??= findTc()), args as string[], { timeout: 10_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       if (err === null) resolve({ ok: true, stdout, error: '', missing: false });
       else {
         const code = (err as NodeJS.ErrnoException).code;

@@ -134,11 +134,14 @@ describe('whole dump-flows lines', () => {
     'recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no), packets:1, bytes:58, used:0.645s, actions:set(ipv4(src=10.9.9.9,ttl=5)),push_vlan(vid=10,pcp=3),2',
     'recirc_id(0),in_port(2),eth(),eth_type(0x0800),ipv4(proto=6,frag=no),tcp(dst=80), packets:12, bytes:1200, used:1.250s, flags:SFP.[800], actions:drop',
     'ufid:4b4e2d64-2c8b-4f55-8b7d-0d3c2a6c9f01, recirc_id(0),in_port(3),eth(),eth_type(0x0806), packets:0, bytes:0, used:never, actions:1',
+    'recirc_id(0),in_port(1),eth(src=02:00:00:00:00:01,dst=02:00:00:00:00:02), packets:41, bytes:4018, used:0.200s, offloaded:yes, dp:tc, actions:2',
   ];
   for (const l of LINES) it(l.slice(0, 80), () => expect(formatDpFlow(parseDpFlow(l))).toBe(l));
   it('reads the stats', () => {
     const f = parseDpFlow(LINES[2]);
     expect(f).toMatchObject({ packets: 12, bytes: 1200, usedSec: 1.25, tcpFlags: 0x81b, actions: [] });
+    expect(f.offloaded).toBeUndefined();
+    expect(parseDpFlow(LINES[4]).offloaded).toBe(true);
   });
   it('error positions point into the line', () => {
     try {
