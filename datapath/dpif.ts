@@ -286,10 +286,26 @@ export class Datapath implements RxSink {
     return this.meterTable.values();
   }
 
-  /** Asks for one handler.sync() before the next batch is looked up (see UpcallHandler.sync). */
+  /**
+   * Asks for one handler.sync() before the next batch is looked up (see UpcallHandler.sync).
+   * With the offload on, offloaded flows' frames never make a batch here, so the sync also runs
+   * on its own right after the current I/O callbacks (the kernel's copies follow at once).
+   */
   requestSync(): void {
     this.syncRequested = true;
+    if (this.offloader !== null && !this.syncScheduled) {
+      this.syncScheduled = true;
+      setImmediate(this.runRequestedSync);
+    }
   }
+
+  private syncScheduled = false;
+  private readonly runRequestedSync = (): void => {
+    this.syncScheduled = false;
+    if (!this.syncRequested || this.depth !== 0) return;
+    this.syncRequested = false;
+    this.handler?.sync?.(); // must not throw (as in receive())
+  };
 
   // --- flows ------------------------------------------------------------------
 

@@ -289,6 +289,7 @@ export class FlowOffload {
     await this.settled();
     for (const [dev, d] of this.devs) await this.cleanDev(dev, d);
     this.devs.clear();
+    this.tc.close();
   }
 
   /** Resolves when every tc command started so far has finished. */
@@ -303,7 +304,7 @@ export class FlowOffload {
     try {
       for (const [dev, d] of this.devs) {
         if (d.installed.size === 0) continue;
-        const r = await this.tc.run(tcStatsArgs(dev, d.hook));
+        const r = await this.tc.query(tcStatsArgs(dev, d.hook));
         if (!r.ok) continue;
         let stats;
         try {

@@ -54,8 +54,9 @@ export function tcFilterFlushArgs(dev: string, hook: TcHook, prio: number): stri
   return ['filter', 'del', 'dev', dev, hook, 'prio', String(prio)];
 }
 
+/** Per-filter statistics; run with tc's `-s -j` (TcRunner.query()). */
 export function tcStatsArgs(dev: string, hook: TcHook): string[] {
-  return ['-s', '-j', 'filter', 'show', 'dev', dev, hook];
+  return ['filter', 'show', 'dev', dev, hook];
 }
 
 export interface TcFilterStats {

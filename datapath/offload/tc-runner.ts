@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { TcBatch } from './tc-batch.js';
 
 let tcBinary: string | null = null;
 
@@ -43,6 +44,7 @@ export const defaultTcExec: TcExec = (args) =>
   });
 
 export interface TcRunnerOptions {
+  /** Runs one command (default: execFile of tc). Given: query() uses it too (no batch child). */
   exec?: TcExec;
   /** Commands waiting at most (default 4096); beyond, run() resolves at once with an error. */
   maxQueue?: number;
@@ -70,15 +72,36 @@ export class TcRunner {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly queue: Job[] = [];
   private running = false;
+  /** Persistent `tc -batch` child for query(); null when exec was injected. */
+  private batch: TcBatch | null = null;
   private lastStartMs = -Infinity;
 
   constructor(opts: TcRunnerOptions = {}) {
     this.exec = opts.exec ?? defaultTcExec;
+    if (opts.exec === undefined) this.batch = new TcBatch((tcBinary ??= findTc()));
     this.maxQueue = opts.maxQueue ?? 4096;
     const rate = opts.ratePerSec ?? 500;
     this.intervalMs = rate > 0 ? 1000 / rate : 0;
     this.clock = opts.clock ?? (() => performance.now());
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /**
+   * A read-only command run with `-s -j` (statistics), answered by the
+   * persistent batch child: no process per call. Not queued behind run().
+   */
+  query(args: readonly string[]): Promise<TcResult> {
+    if (this.batch === null) return this.run(['-s', '-j', ...args]);
+    this.runs++;
+    return this.batch.query(args).then((r) => {
+      if (!r.ok) this.failures++;
+      return r;
+    });
+  }
+
+  /** Stop the batch child (a later query() starts another). */
+  close(): void {
+    this.batch?.close();
   }
 
   get pending(): number {

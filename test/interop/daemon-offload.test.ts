@@ -134,6 +134,16 @@ describe.skipIf(skipReason !== '')('hw-offload: veth system ports in two namespa
     expect(await tool('tsvs-appctl', 'dpctl/show')).toMatch(/hw-offload \(tc\): offloaded:[1-9]/);
   }, 60_000);
 
+  it('an OpenFlow change reaches the kernel flows at once (no frame through user space needed)', async () => {
+    await until('offloaded', 10_000, async () => ((await offloadedLines()) >= 2 ? true : undefined));
+    await tool('tsvs-ofctl', 'add-flow', br, 'priority=100,icmp,actions=drop');
+    // Revalidation runs right after the flow-mod and takes the NORMAL flows out of tc.
+    await until('filters gone', 5_000, () => (/bpf chain 0 handle/.test(tcShow(hosts[0].port, 'filter')) ? undefined : true));
+    await expect(ping(0, 3, '0.2')).rejects.toThrow();
+    await tool('tsvs-ofctl', '--strict', 'del-flows', br, 'priority=100,icmp');
+    expect((await ping(0, 3, '0.2')).stdout).toMatch(/3 received/);
+  }, 60_000);
+
   it('turning the offload off under a running ping loses nothing and removes every filter', async () => {
     const p = ping(1, 60, '0.05');
     await new Promise((r) => setTimeout(r, 1000));

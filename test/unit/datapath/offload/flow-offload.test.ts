@@ -230,6 +230,22 @@ describe('tc offload', () => {
     await dp.stop();
   });
 
+  it('with the offload on, a requested sync runs without waiting for a frame', async () => {
+    const { dp } = await setup();
+    let syncs = 0;
+    dp.setUpcallHandler({ miss: () => null, sync: () => void syncs++ });
+    dp.requestSync();
+    dp.requestSync();
+    await new Promise((r) => setImmediate(r));
+    expect(syncs).toBe(1);
+    await dp.stop();
+    const off = new Datapath({ name: 'off' });
+    off.setUpcallHandler({ miss: () => null, sync: () => void syncs++ });
+    off.requestSync();
+    await new Promise((r) => setImmediate(r));
+    expect(syncs).toBe(1); // off: only before the next batch, as before
+  });
+
   it('offload off costs nothing: no tc, no filters', async () => {
     const log: string[] = [];
     const dp = new Datapath({ name: 'dp0' });
