@@ -79,6 +79,8 @@
 #define TX_RING_FRAME 2048 /* TPACKET_V2 TX ring frame: header + up to 2016 bytes */
 #define TX_RING_PER_BLOCK 32
 #define BUSY_MIN 32        /* frames per wake-up that switch a port to busy mode */
+#define BUSY_FULL 128      /* busy mode: a pass with this many frames is followed at once... */
+#define BUSY_WAIT_MS 1     /* ...a smaller one after this long, so frames gather into batches */
 #define TX_RING_DATA (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) /* frame data offset */
 #define TX_RING_MAX_LEN 1518 /* longer frames (jumbo) go through sendmsg */
 
@@ -111,11 +113,10 @@ typedef struct port {
    * initialised) and the JS external has been finalised. */
   uv_poll_t poll;
   int poll_init, polling, handle_closed, finalized;
-  /* busy mode (see on_poll): the fd is out of epoll and an idle handle
-   * drains it once per loop iteration until a pass finds fewer than
-   * BUSY_MIN frames */
-  uv_idle_t idle;
-  int idle_init, idle_closed, busy;
+  /* busy mode (see on_poll): the fd is out of epoll and a one-shot timer
+   * drains it until a pass finds fewer than BUSY_MIN frames */
+  uv_timer_t timer;
+  int timer_init, timer_closed, busy, waited;
 
   napi_ref self_ref;           /* strong while polling: keep the external alive */
   napi_ref cb_ref, buf_ref, off_ref, len_ref, stats_ref;
@@ -624,7 +625,7 @@ static uint32_t rx_fill(port_t *p, uint32_t room)
 
 static void maybe_free(port_t *p)
 {
-  if (p->finalized && (!p->poll_init || p->handle_closed) && (!p->idle_init || p->idle_closed)) free(p);
+  if (p->finalized && (!p->poll_init || p->handle_closed) && (!p->timer_init || p->timer_closed)) free(p);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -634,10 +635,10 @@ static void on_handle_closed(uv_handle_t *h)
   maybe_free(p);
 }
 
-static void on_idle_closed(uv_handle_t *h)
+static void on_timer_closed(uv_handle_t *h)
 {
   port_t *p = h->data;
-  p->idle_closed = 1;
+  p->timer_closed = 1;
   maybe_free(p);
 }
 
@@ -657,7 +658,7 @@ static void port_stop(port_t *p)
     p->polling = 0;
   }
   if (p->busy) {
-    uv_idle_stop(&p->idle);
+    uv_timer_stop(&p->timer);
     p->busy = 0;
   }
   del_ref(env, &p->cb_ref);
@@ -685,8 +686,8 @@ static void port_close(port_t *p)
   port_stop(p);
   if (p->poll_init && !uv_is_closing((uv_handle_t *)&p->poll))
     uv_close((uv_handle_t *)&p->poll, on_handle_closed);
-  if (p->idle_init && !uv_is_closing((uv_handle_t *)&p->idle))
-    uv_close((uv_handle_t *)&p->idle, on_idle_closed);
+  if (p->timer_init && !uv_is_closing((uv_handle_t *)&p->timer))
+    uv_close((uv_handle_t *)&p->timer, on_timer_closed);
   if (p->map) {
     munmap(p->map, p->map_len);
     p->map = NULL;
@@ -734,13 +735,29 @@ static void deliver(port_t *p, uint32_t n)
   napi_close_handle_scope(env, scope);
 }
 
-/* Hand JS up to `budget` frames in batches; returns frames delivered. */
-static uint32_t drain(port_t *p)
+/* Whether a V2 ring holds at least k frames for user space (frames are
+ * filled in order, so it is enough to look at the k-th). Other receive
+ * paths cannot tell cheaply and say yes. */
+static int rx_ready(port_t *p, uint32_t k)
+{
+  if (!p->map || p->ring_v != 2) return 1;
+  if (k > p->v2_fnr) k = p->v2_fnr;
+  uint32_t i = p->v2_cur + k - 1;
+  if (i >= p->v2_fnr) i -= p->v2_fnr;
+  return (__atomic_load_n(&ring2_frame(p, i)->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+}
+
+/* Hand JS up to `budget` frames in batches; returns frames delivered. With
+ * min_batch > 1 a batch is taken only when that many frames are ready (busy
+ * mode: a ring the kernel is still filling would otherwise be drained a few
+ * frames at a time, each batch paying a JS call and a transmit syscall). */
+static uint32_t drain(port_t *p, uint32_t min_batch)
 {
   uint32_t done = 0;
   while (p->polling && p->fd >= 0 && done < p->budget) {
     uint32_t room = p->budget - done;
     if (room > p->cap) room = p->cap;
+    if (min_batch > 1 && !rx_ready(p, min_batch < room ? min_batch : room)) break;
     uint32_t n = rx_fill(p, room);
     if (!n) break;
     p->stats[S_RX_BATCHES]++;
@@ -750,7 +767,7 @@ static uint32_t drain(port_t *p)
   return done;
 }
 
-static void on_idle(uv_idle_t *h);
+static void on_timer(uv_timer_t *h);
 
 static void on_poll(uv_poll_t *h, int status, int events)
 {
@@ -772,36 +789,48 @@ static void on_poll(uv_poll_t *h, int status, int events)
     return;
   }
   p->stats[S_RX_WAKEUPS]++;
-  if (drain(p) >= BUSY_MIN && p->polling && !p->busy) {
+  uint32_t done = drain(p, 1);
+  if (done >= BUSY_MIN && p->polling && !p->busy) {
     /* Busy: every frame's arrival would run the socket's wake-up (an epoll
-     * callback per frame, ~0.2 us here). Take the fd out of epoll and drain
-     * it once per loop iteration instead, as NAPI does, until a pass finds
-     * less than BUSY_MIN frames; other handles are serviced in between. */
+     * callback per frame, ~0.2 us here) and small batches would each pay a
+     * JS call and a transmit syscall. Take the fd out of epoll and drain it
+     * from a timer instead, as NAPI with interrupt coalescing does: at once
+     * after a pass of BUSY_FULL frames or more, else after BUSY_WAIT_MS so
+     * frames gather; back to wake-ups when a pass after such a wait finds
+     * fewer than BUSY_MIN (below ~32 kpps nothing waits for the timer). */
     uv_poll_stop(&p->poll);
-    uv_idle_start(&p->idle, on_idle);
     p->busy = 1;
+    p->waited = done < BUSY_FULL;
+    uv_timer_start(&p->timer, on_timer, p->waited ? BUSY_WAIT_MS : 0, 0);
   }
 }
 
-static void on_idle(uv_idle_t *h)
+static void on_timer(uv_timer_t *h)
 {
   port_t *p = h->data;
+  if (!p->busy) return;
   if (!p->polling || p->fd < 0) {
-    uv_idle_stop(h);
     p->busy = 0;
     return;
   }
-  uint32_t done = drain(p);
+  uint32_t done = drain(p, BUSY_FULL);
   if (!p->busy || !p->polling || p->fd < 0) return; /* stopped, restarted or closed by JS */
-  if (done < BUSY_MIN) {
-    /* quiet again: back to wake-ups (level-triggered, so frames that came
-     * in since this pass wake it at once) */
-    uv_idle_stop(h);
-    p->busy = 0;
-    if (uv_poll_start(&p->poll, UV_READABLE, on_poll) != 0) {
-      p->polling = 0;
-      p->stats[S_POLL_ERRORS]++;
-    }
+  if (done >= BUSY_FULL) { /* more may be waiting: next pass at once */
+    p->waited = 0;
+    uv_timer_start(h, on_timer, 0, 0);
+    return;
+  }
+  if (done >= BUSY_MIN || !p->waited) { /* let frames gather */
+    p->waited = 1;
+    uv_timer_start(h, on_timer, BUSY_WAIT_MS, 0);
+    return;
+  }
+  /* quiet again: back to wake-ups (level-triggered, so frames that came in
+   * since this pass wake it at once) */
+  p->busy = 0;
+  if (uv_poll_start(&p->poll, UV_READABLE, on_poll) != 0) {
+    p->polling = 0;
+    p->stats[S_POLL_ERRORS]++;
   }
 }
 
@@ -846,9 +875,9 @@ static napi_value port_finish_open(napi_env env, port_t *p, napi_value stats)
   }
   p->poll_init = 1;
   p->poll.data = p;
-  uv_idle_init(loop, &p->idle);
-  p->idle_init = 1;
-  p->idle.data = p;
+  uv_timer_init(loop, &p->timer);
+  p->timer_init = 1;
+  p->timer.data = p;
   napi_value ext;
   if (napi_create_external(env, p, finalize_port, NULL, &ext) != napi_ok) {
     port_close(p);
