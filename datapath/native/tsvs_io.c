@@ -8,12 +8,19 @@
  *   level-triggered epoll) calls JS once per batch: no threads, no spinning,
  *   idle CPU 0. N-API (plain C, node_api.h) keeps it ABI-stable and needs no
  *   dependency beyond node's headers.
- * - Why a TPACKET_V3 RX ring rather than recvmmsg: the ring hands user space
- *   a whole block of frames per wake-up with no syscall per batch at all (the
- *   kernel fills it from softirq), measured 0.91 vs 0.62 Mpps through JS.
- *   The cost is latency at low load: a V3 block is only handed over when full
- *   or after tp_retire_blk_tov (1 ms by default here). `ring: false` selects
- *   recvmmsg (one syscall per batch, PACKET_AUXDATA cmsgs, no added latency).
+ * - Why an RX ring rather than recvmmsg: the kernel fills the ring from
+ *   softirq and user space reads it with no syscall per batch at all,
+ *   measured 0.91 vs 0.62 Mpps through JS. A TPACKET_V3 ring (ringVersion 3)
+ *   packs frames densely but hands a block over only when it is full or after
+ *   tp_retire_blk_tov (1 ms here): every frame waits at low load. A TPACKET_V2
+ *   ring (ringVersion 2, what system ports use by default) has one fixed frame
+ *   per packet and wakes the socket per frame, so a lone frame is handed
+ *   over at once. `ring: false` selects recvmmsg (one syscall per batch,
+ *   PACKET_AUXDATA cmsgs).
+ * - Busy mode (on_poll, on_timer): under load, per-frame wake-ups and small
+ *   batches cost more than the work; the fd leaves epoll and a one-shot
+ *   timer drains it in large batches until the port is quiet again (NAPI
+ *   with interrupt coalescing). Idle and low-rate ports never enter it.
  * - Copy strategy: ring frames are copied once into the caller's PacketBatch
  *   slots (at HEADROOM). Zero-copy from the ring is not used because the
  *   datapath rewrites frames in place, pushes tags into headroom, and may hold
