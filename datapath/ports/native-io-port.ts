@@ -104,10 +104,10 @@ export abstract class NativeIoPort implements Port {
   private lastMtu = 0;
   private lastMac: Uint8Array = new Uint8Array(6);
   private final: NativeIoStats | null = null;
-  /** Counters of fds this port closed and reopened since start() (see reopenIfNeeded). */
+  /** Counters of fds this port closed and reopened since start() (see reopen()). */
   private carried: NativeIoStats | null = null;
-  /** Receive socket filter set by the datapath's offload; open() of a port type that takes one applies it to every new fd. */
-  protected socketFilter: Uint8Array | null = null;
+  /** Receive socket filter set by the datapath's offload; applied to every fd the port opens (openIo()). */
+  private socketFilter: Uint8Array | null = null;
 
   constructor(
     readonly name: string,
@@ -145,7 +145,7 @@ export abstract class NativeIoPort implements Port {
 
   start(sink: RxSink): void {
     if (this.io === null) {
-      this.io = this.open();
+      this.io = this.openIo();
       this.final = null;
       this.carried = null;
     }
@@ -173,7 +173,21 @@ export abstract class NativeIoPort implements Port {
     this.socketFilter = prog;
   }
 
-  protected applySocketFilter(io: NativeIo, prog: Uint8Array | null): void {
+  /** open(), then the hw-offload's socket filter if one is set (a filter set while closed, or kept across a reopen). */
+  private openIo(): NativeIo {
+    const io = this.open();
+    if (this.socketFilter !== null) {
+      try {
+        this.applySocketFilter(io, this.socketFilter);
+      } catch (err) {
+        io.close();
+        throw portOpenError(this.type, this.name, err);
+      }
+    }
+    return io;
+  }
+
+  private applySocketFilter(io: NativeIo, prog: Uint8Array | null): void {
     if (io.setSocketFilter === undefined) {
       if (prog === null) return;
       throw new DpifError('EOPNOTSUPP', `${this.name}: this port takes no socket filter`);
@@ -215,7 +229,7 @@ export abstract class NativeIoPort implements Port {
   private reopen(old: NativeIo): void {
     let io: NativeIo;
     try {
-      io = this.open();
+      io = this.openIo();
     } catch (err) {
       this.lastError = err instanceof Error ? err : new Error(String(err));
       if (this.sink !== null) old.start(this.onBatch, this.onError, this.rx!);

@@ -64,8 +64,6 @@ export class SystemPort extends NativeIoPort {
   readonly type: string = 'system';
   /** What the last attach did to the offloads (null: left alone). */
   offloads: OffloadResult | null = null;
-  /** Receive through an RX ring (true) or recvmmsg (false), as chosen at the last attach. */
-  rxRing: boolean | null = null;
   /** The RX ring's TPACKET version (2 or 3), 0 for recvmmsg, null before the first attach. */
   rxRingVersion: number | null = null;
   /** Frame size of a V2 RX ring (0: no V2 ring). */
@@ -85,7 +83,6 @@ export class SystemPort extends NativeIoPort {
     const sockOpts: PacketSocketOptions = { ring, retireMs: o.retireMs ?? 1 };
     if (o.txSocket !== undefined) sockOpts.txSocket = o.txSocket;
     if (o.txRing !== undefined) sockOpts.txRing = o.txRing;
-    let io: NativeIo;
     try {
       if (version === 2) {
         sockOpts.ringVersion = 2;
@@ -93,28 +90,20 @@ export class SystemPort extends NativeIoPort {
       } else if (version === 3) {
         sockOpts.ringVersion = 3;
       }
-      this.rxRing = ring;
       this.rxRingVersion = version;
       this.rxRingFrameBytes = version === 2 ? sockOpts.ringFrameBytes! : 0;
-      if (o.opener) io = o.opener(this.name, sockOpts);
-      else {
-        if (o.up ?? true) setLinkUp(this.name, true);
-        if (o.disableOffloads ?? true) this.offloads = setOffloads(this.name, false);
-        io = openPacketSocket(this.name, sockOpts);
-      }
+      if (o.opener) return o.opener(this.name, sockOpts);
+      if (o.up ?? true) setLinkUp(this.name, true);
+      if (o.disableOffloads ?? true) this.offloads = setOffloads(this.name, false);
+      return openPacketSocket(this.name, sockOpts);
     } catch (err) {
       throw portOpenError(this.type, this.name, err);
     }
-    // The hw-offload's socket filter (set while the port was closed, or kept across a reopen).
-    if (this.socketFilter !== null) {
-      try {
-        this.applySocketFilter(io, this.socketFilter);
-      } catch (err) {
-        io.close();
-        throw portOpenError(this.type, this.name, err);
-      }
-    }
-    return io;
+  }
+
+  /** Receive through an RX ring (true) or recvmmsg (false), as chosen at the last attach; null before it. */
+  get rxRing(): boolean | null {
+    return this.rxRingVersion === null ? null : this.rxRingVersion !== 0;
   }
 
   /** A V2 ring's fixed frames hold frames up to the MTU it was opened with; a larger MTU needs a new ring. */
