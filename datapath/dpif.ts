@@ -318,6 +318,11 @@ export class Datapath implements RxSink {
       if (this.offloader !== null) this.offloader.flowChanged(existing);
       return existing;
     }
+    return this.putFlow(key, mask, program, ufid);
+  }
+
+  /** A new megaflow in the cache, and in the kernel too when the offload takes it. */
+  private putFlow(key: Uint32Array, mask: Uint32Array, program: ActionProgram, ufid?: string): DpFlow {
     const flow = this.cache.put(key, mask, program, ufid);
     if (this.offloader !== null) this.offloader.flowAdded(flow);
     return flow;
@@ -464,10 +469,7 @@ export class Datapath implements RxSink {
         this.counters.flowLimitHits++;
       } else {
         const existing = this.cache.get(key, result.mask);
-        if (existing !== null) return existing;
-        const flow = this.cache.put(key, result.mask, program);
-        if (this.offloader !== null) this.offloader.flowAdded(flow);
-        return flow;
+        return existing ?? this.putFlow(key, result.mask, program);
       }
     }
     // Not installed: run the actions for this packet only.
