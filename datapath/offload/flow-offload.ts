@@ -141,8 +141,6 @@ class DevState {
   ready: Promise<boolean> | null = null;
   /** Installed entries whose in_port is this device, in install order. */
   readonly installed = new Set<Entry>();
-  /** Instructions their fragments take in the socket filter (+1 each for the drop return). */
-  filterInsns = 1;
   nextHandle = 1;
   constructor(
     readonly portNo: number,
@@ -150,6 +148,13 @@ class DevState {
   ) {
     this.hook = kp.hook;
     this.packet = kp.packet;
+  }
+
+  /** Instructions the socket filter of the installed entries takes (dropProgram: a drop return each, a pass return). */
+  get filterInsns(): number {
+    let n = 1;
+    for (const e of this.installed) n += e.frag.length + 1;
+    return n;
   }
 }
 
@@ -258,13 +263,7 @@ export class FlowOffload {
     if (this.stopped || this.disabled !== null) return;
     const kp = kernelPort(this.host.port(portNo));
     if (kp === null) return;
-    const name = kp.port.name;
-    let d = this.devs.get(name);
-    if (d === undefined) {
-      d = new DevState(portNo, kp);
-      this.devs.set(name, d);
-    }
-    this.track(this.ensureDev(name, d));
+    this.track(this.ensureDev(kp.port.name, this.dev(portNo, kp)));
   }
 
   /** A port is leaving: every flow into or out of it leaves the kernel, and the device's filters go. */
@@ -355,15 +354,22 @@ export class FlowOffload {
     const m = compileMatch(flow.key, flow.mask);
     if (!m.ok) return m.reason;
     const name = inp.port.name;
-    let d = this.devs.get(name);
-    if (d === undefined) {
-      d = new DevState(inPort, inp);
-      this.devs.set(name, d);
-    }
+    const d = this.dev(inPort, inp);
     if (d.filterInsns + m.insns.length + 1 > BPF_MAXINSNS) return 'socket filter full';
     const handle = d.nextHandle;
     d.nextHandle = d.nextHandle >= 0xfffff ? 1 : d.nextHandle + 1;
     return new Entry(flow, inPort, name, outPorts, outs, m.insns, handle);
+  }
+
+  /** The device state of a kernel port (created on first use). */
+  private dev(portNo: number, kp: KernelPort): DevState {
+    const name = kp.port.name;
+    let d = this.devs.get(name);
+    if (d === undefined) {
+      d = new DevState(portNo, kp);
+      this.devs.set(name, d);
+    }
+    return d;
   }
 
   private track(p: Promise<unknown>): void {
@@ -374,8 +380,7 @@ export class FlowOffload {
   private async install(e: Entry): Promise<void> {
     const d = this.devs.get(e.dev);
     if (d === undefined || !(await this.ensureDev(e.dev, d)) || e.cancelled) {
-      e.state = 'done';
-      if (this.entries.get(e.flow) === e) this.entries.delete(e.flow);
+      this.forget(e);
       return;
     }
     e.state = 'adding';
@@ -388,30 +393,36 @@ export class FlowOffload {
         d.ready = null;
         d.addedQdisc = false;
       }
-      e.state = 'done';
-      if (this.entries.get(e.flow) === e) this.entries.delete(e.flow);
+      this.forget(e);
       return;
     }
     if (e.cancelled || this.devs.get(e.dev) !== d) {
-      e.state = 'removing';
-      await this.tc.run(tcFilterDelArgs(e.dev, d.hook, this.prio, e.handle));
-      e.state = 'done';
+      await this.undoAdd(e, d);
       return;
     }
     d.installed.add(e);
-    d.filterInsns += e.frag.length + 1;
     if (!this.applySocketFilter(d)) {
       // Without the socket filter user space would forward every frame a second time.
       d.installed.delete(e);
-      d.filterInsns -= e.frag.length + 1;
       if (this.entries.get(e.flow) === e) this.entries.delete(e.flow);
-      e.state = 'removing';
-      await this.tc.run(tcFilterDelArgs(e.dev, d.hook, this.prio, e.handle));
-      e.state = 'done';
+      await this.undoAdd(e, d);
       return;
     }
     e.state = 'installed';
     this.counters.installs++;
+  }
+
+  /** An entry that never reached the kernel: done, and no longer the flow's entry. */
+  private forget(e: Entry): void {
+    e.state = 'done';
+    if (this.entries.get(e.flow) === e) this.entries.delete(e.flow);
+  }
+
+  /** Take back the tc filter install() added for an entry that must not stay. */
+  private async undoAdd(e: Entry, d: DevState): Promise<void> {
+    e.state = 'removing';
+    await this.tc.run(tcFilterDelArgs(e.dev, d.hook, this.prio, e.handle));
+    e.state = 'done';
   }
 
   private unoffload(e: Entry): void {
@@ -422,7 +433,6 @@ export class FlowOffload {
     if (e.state !== 'installed') return;
     const d = this.devs.get(e.dev);
     if (d !== undefined && d.installed.delete(e)) {
-      d.filterInsns -= e.frag.length + 1;
       this.applySocketFilter(d); // first: frames go back to user space before the kernel stops forwarding them
     }
     e.state = 'removing';

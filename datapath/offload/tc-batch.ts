@@ -9,7 +9,7 @@
 // each, with their exit status.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { TcResult } from './tc-runner.js';
+import { tcFailure, type TcResult } from './tc-runner.js';
 
 const SENTINEL = 'qdisc show dev lo\n';
 const isSentinel = (line: string): boolean => line.startsWith('[') && line.includes('"root":true');
@@ -35,13 +35,13 @@ export class TcBatch {
 
   /** Run one read-only command (argv without the binary and global options). */
   query(args: readonly string[]): Promise<TcResult> {
-    if (this.missing) return Promise.resolve({ ok: false, stdout: '', error: 'tc not found', missing: true });
+    if (this.missing) return Promise.resolve(tcFailure('tc not found', true));
     if (args[0] === 'qdisc') {
       // Its answer would look like the sentinel's and shift every later answer by one.
-      return Promise.resolve({ ok: false, stdout: '', error: 'tc batch: qdisc queries are not supported', missing: false });
+      return Promise.resolve(tcFailure('tc batch: qdisc queries are not supported'));
     }
     if (args.some((a) => /[\s"'\\]/.test(a) || a === '')) {
-      return Promise.resolve({ ok: false, stdout: '', error: `tc batch: argument needs quoting: ${args.join(' ')}`, missing: false });
+      return Promise.resolve(tcFailure(`tc batch: argument needs quoting: ${args.join(' ')}`));
     }
     const c = this.ensure();
     return new Promise((resolve) => {
@@ -102,7 +102,7 @@ export class TcBatch {
         this.queue.shift();
         clearTimeout(p.timer);
         const out = p.lines.join('\n');
-        p.resolve(out === '' ? { ok: false, stdout: '', error: 'tc command failed', missing: false } : { ok: true, stdout: out, error: '', missing: false });
+        p.resolve(out === '' ? tcFailure('tc command failed') : { ok: true, stdout: out, error: '', missing: false });
       } else if (line !== '') {
         p.lines.push(line);
       }
@@ -124,7 +124,7 @@ export class TcBatch {
     }
     for (const p of this.queue.splice(0)) {
       clearTimeout(p.timer);
-      p.resolve({ ok: false, stdout: '', error: why, missing: this.missing });
+      p.resolve(tcFailure(why, this.missing));
     }
   }
 }

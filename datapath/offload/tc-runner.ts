@@ -29,6 +29,11 @@ export interface TcResult {
   missing: boolean;
 }
 
+/** A failed command's result with no output. */
+export function tcFailure(error: string, missing = false): TcResult {
+  return { ok: false, stdout: '', error, missing };
+}
+
 /** Runs one tc command; injectable for tests. Resolves (never rejects). */
 export type TcExec = (args: readonly string[]) => Promise<TcResult>;
 
@@ -111,7 +116,7 @@ export class TcRunner {
   run(args: readonly string[]): Promise<TcResult> {
     if (this.queue.length >= this.maxQueue) {
       this.queueFull++;
-      return Promise.resolve({ ok: false, stdout: '', error: 'tc command queue full', missing: false });
+      return Promise.resolve(tcFailure('tc command queue full'));
     }
     return new Promise((resolve) => {
       this.queue.push({ args, resolve });
@@ -131,7 +136,7 @@ export class TcRunner {
       try {
         r = await this.exec(job.args);
       } catch (e) {
-        r = { ok: false, stdout: '', error: String(e), missing: false };
+        r = tcFailure(String(e));
       }
       if (!r.ok) this.failures++;
       job.resolve(r);
