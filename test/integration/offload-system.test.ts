@@ -9,30 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DpAction } from '../../datapath/actions/types.js';
 import { Datapath } from '../../datapath/dpif.js';
 import * as K from '../../datapath/flow/key.js';
-import { nativeAvailable } from '../../datapath/native/index.js';
 import { SystemPort } from '../../datapath/ports/system.js';
 import { TapPort } from '../../datapath/ports/tap.js';
-import { NetLab, ip, isRoot } from '../helpers/netlab.js';
+import { NetLab, ip } from '../helpers/netlab.js';
+import { offloadSkipReason } from '../helpers/offload-skip.js';
 
 const run = promisify(execFile);
 
-function skipReason(): string {
-  if (!nativeAvailable()) return 'native addon not built';
-  if (!isRoot()) return 'not root';
-  try {
-    execFileSync('tc', ['-V'], { stdio: 'ignore' });
-  } catch {
-    return 'tc not installed';
-  }
-  try {
-    const cfg = execFileSync('sh', ['-c', 'zcat /proc/config.gz 2>/dev/null || true'], { encoding: 'utf8' });
-    if (cfg && !/^CONFIG_NET_CLS_BPF=[ym]/m.test(cfg)) return 'kernel without cls_bpf';
-  } catch {
-    /* try anyway */
-  }
-  return '';
-}
-const why = skipReason();
+const why = offloadSkipReason();
 if (why) console.warn(`[offload-system tests] skipped: ${why}`);
 
 const rxPackets = (ns: string, dev: string): number => {

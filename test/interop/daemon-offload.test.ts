@@ -13,40 +13,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, ensureBuilt, runTool } from '../helpers/daemon.js';
-import { NetLab, ip, isRoot } from '../helpers/netlab.js';
+import { NetLab, ip } from '../helpers/netlab.js';
 import { QemuGuest, buildGuests, qemuMissing } from '../helpers/qemu-guest.js';
+import { until } from '../helpers/until.js';
+import { offloadSkipReason } from '../helpers/offload-skip.js';
 
 const run = promisify(execFile);
 
-function offloadSkipReason(): string {
-  if (!isRoot()) return 'not root';
-  try {
-    execFileSync('tc', ['-V'], { stdio: 'ignore' });
-  } catch {
-    return 'tc (iproute2) not installed';
-  }
-  try {
-    const cfg = execFileSync('sh', ['-c', 'zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname -r) 2>/dev/null'], { encoding: 'utf8' });
-    if (cfg && !/^CONFIG_NET_CLS_BPF=[ym]/m.test(cfg)) return 'kernel without cls_bpf (CONFIG_NET_CLS_BPF)';
-    if (cfg && !/^CONFIG_NET_ACT_MIRRED=[ym]/m.test(cfg)) return 'kernel without act_mirred';
-  } catch {
-    /* no config to read: try anyway */
-  }
-  return '';
-}
-
 const skipReason = offloadSkipReason();
 if (skipReason) console.warn(`[daemon-offload tests] skipped: ${skipReason}`);
-
-async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const tcShow = (dev: string, what: 'filter' | 'qdisc'): string => {
   try {

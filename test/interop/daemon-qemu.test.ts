@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, ensureBuilt, runTool } from '../helpers/daemon.js';
 import { NetLab, ip, isRoot } from '../helpers/netlab.js';
 import { QemuGuest, buildGuests, qemuMissing, qemuStreamReconnect, type QemuGuestOptions } from '../helpers/qemu-guest.js';
+import { until } from '../helpers/until.js';
 
 const BOOT_MS = 90_000;
 const PY = '/usr/bin/python3';
@@ -27,16 +28,6 @@ const TCP_LINE = `import socket,sys
 c=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=10); c.sendall(sys.argv[3].encode()+b'\\n')
 c.shutdown(socket.SHUT_WR) if sys.argv[2]=='9' else None
 print(c.recv(4096).decode().strip() if sys.argv[2]!='9' else 'sent')`;
-
-async function until<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** A daemon with one bridge, namespace hosts on veths and QEMU guests, all torn down by cleanup(). */
 class Rig {
@@ -79,7 +70,7 @@ class Rig {
   }
   /** Ping until one reply (the guest may still be booting, the daemon restarting), then `count` in a row. */
   async pingUntil(ns: string, dst: string, timeoutMs: number, count = 5): Promise<void> {
-    await until(`${ns} -> ${dst}`, timeoutMs, () => (this.ping(ns, dst, 1) ? true : undefined));
+    await until(`${ns} -> ${dst}`, timeoutMs, () => (this.ping(ns, dst, 1) ? true : undefined), 200);
     expect(this.ping(ns, dst, count)).toBe(true);
   }
   /** One line over TCP from ns to a guest's port (7: echo, returns the reply; 9: stops its serve step). */
@@ -164,7 +155,7 @@ describe.skipIf(qemuMissing() !== null || !isRoot())('tsvs-vswitchd: a QEMU gues
     const qs = rig.lab.name('qs');
     await rig.vsctl('add-br', br, '--', 'add-port', br, h.port, '--', 'add-port', br, qs, '--', 'set', 'Interface', qs, 'type=stream', `options:path=${sock}`);
     expect(await rig.vsctl('get', 'Interface', h.port, 'error')).toBe('[]\n');
-    await until('stream socket', 10_000, () => (existsSync(sock) ? true : undefined)); // QEMU 7.2 connects once: the port listens first
+    await until('stream socket', 10_000, () => (existsSync(sock) ? true : undefined), 200); // QEMU 7.2 connects once: the port listens first
     // The guest pings the host, then serves TCP echo (port 7) until a connection to port 9.
     const g = rig.guest({ name: 'QH', net: `stream:${sock}`, ip: '10.0.6.1/24', mac: '52:54:00:00:06:01', job: 'ping 10.0.6.9 10 0.2 , serve' });
     // A whole line (up to its newline): the console arrives in pieces.
@@ -234,7 +225,7 @@ describe.skipIf(qemuMissing() !== null || !isRoot())('tsvs-vswitchd restarts und
     await rig.vsctl('--may-exist', 'add-br', br, '--', 'add-port', br, h.port,
       '--', 'add-port', br, pa, '--', 'set', 'Interface', pa, 'type=stream', `options:path=${sa}`,
       '--', 'add-port', br, pb, '--', 'set', 'Interface', pb, 'type=stream', `options:path=${sb}`);
-    await until('stream sockets', 10_000, () => (existsSync(sa) && existsSync(sb) ? true : undefined));
+    await until('stream sockets', 10_000, () => (existsSync(sa) && existsSync(sb) ? true : undefined), 200);
     const gb = rig.guest({ name: 'SB', net: `stream:${sb}`, streamOpts: reconnect!, ip: '10.0.8.2/24', mac: '52:54:00:00:08:02', job: 'serve' });
     const ga = rig.guest({ name: 'SA', net: `stream:${sa}`, streamOpts: reconnect!, ip: '10.0.8.1/24', mac: '52:54:00:00:08:01',
       job: 'ping 10.0.8.2 5 0.2 , serve , ping 10.0.8.2 10 0.2 , stop 10.0.8.2' });

@@ -36,6 +36,7 @@ import { StreamPort } from '../../../datapath/ports/stream.js';
 import { DaemonProcess, ensureBuilt, runTool } from '../../helpers/daemon.js';
 import { learningSwitch } from '../../helpers/learning-switch.js';
 import { QemuGuest, buildGuests } from '../../helpers/qemu-guest.js';
+import { until } from '../../helpers/until.js';
 
 const ROUNDS = Number(process.env.RTT_ROUNDS ?? 3);
 const PINGS = Number(process.env.RTT_PINGS ?? 50);
@@ -74,7 +75,7 @@ async function measure(netA: string, netB: string, netns?: string, aFirst?: stri
   try {
     const ga0 = aFirst ? mk(`A${n}`, netA, 1, aJob) : null;
     if (ga0) started.push(ga0);
-    if (aFirst) await until('listening QEMU', 10_000, () => existsSync(aFirst));
+    if (aFirst) await until('listening QEMU', 10_000, () => (existsSync(aFirst) ? true : undefined));
     const gb = mk(`B${n}`, netB, 2, 'serve');
     started.push(gb);
     const ga = ga0 ?? mk(`A${n}`, netA, 1, aJob);
@@ -91,14 +92,6 @@ async function measure(netA: string, netB: string, netns?: string, aFirst?: stri
 
 function sh(cmd: string, ...args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function until(what: string, timeoutMs: number, ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function bridge(): Promise<number[]> {
@@ -232,7 +225,7 @@ async function daemon(kind: 'stream' | 'tap', opts: string[], hwOffload = false)
     if (kind === 'stream') {
       const [sa, sb] = [join(dir, `d${seq}a.sock`), join(dir, `d${seq}b.sock`)];
       await vsctl('add-br', br, '--', 'add-port', br, pa, ...set(pa, ['type=stream', `options:path=${sa}`]), '--', 'add-port', br, pb, ...set(pb, ['type=stream', `options:path=${sb}`]));
-      await until('stream sockets', 10_000, () => existsSync(sa) && existsSync(sb));
+      await until('stream sockets', 10_000, () => (existsSync(sa) && existsSync(sb) ? true : undefined));
       return await measure(`stream:${sa}`, `stream:${sb}`);
     }
     await vsctl('add-br', br, '--', 'add-port', br, pa, ...(opts.length ? set(pa, []) : []), '--', 'add-port', br, pb, ...(opts.length ? set(pb, []) : []));
